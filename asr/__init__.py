@@ -1,0 +1,1 @@
+"""Streaming speech recognition. Imports only ``media``'s frame type of Hotline."""

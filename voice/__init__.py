@@ -1,0 +1,1 @@
+"""SIP signalling and call control on sippy. Imports only ``media`` of Hotline."""
