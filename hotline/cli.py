@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+from pathlib import Path
+from typing import Any
+
 import typer
 
 from hotline.cli_models import app as models_app
@@ -10,6 +14,102 @@ from hotline.cli_phone import app as phone_app
 app = typer.Typer(help="Hotline: SIP voice server for a customer-service hotline.", no_args_is_help=True)
 app.add_typer(models_app, name="models")
 app.add_typer(phone_app, name="phone")
+keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+
+ConfigOpt = typer.Option(None, "--config", "-c", help="YAML config (default: $HOTLINE_CONFIG or the bundled one).")
+DbOpt = typer.Option(None, "--db", help="Database URL, e.g. sqlite:///var/hotline.db or postgresql+psycopg://...")
+
+
+def _settings(config: Path | None, overrides: dict[str, Any]) -> Any:
+    from api.config import ConfigError, load_settings
+
+    try:
+        return load_settings(config, overrides)
+    except ConfigError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    except ValueError as exc:  # pydantic validation
+        typer.echo(f"error: invalid configuration:\n{exc}", err=True)
+        raise typer.Exit(2) from None
+
+
+def _set(tree: dict[str, Any], dotted: str, value: Any) -> None:
+    if value is None:
+        return
+    *parents, leaf = dotted.split(".")
+    node = tree
+    for p in parents:
+        node = node.setdefault(p, {})
+    node[leaf] = value
+
+
+@app.command()
+def serve(
+    config: Path | None = ConfigOpt,
+    sip_host: str | None = typer.Option(None, "--sip-host", help="SIP bind address."),
+    sip_port: int | None = typer.Option(None, "--sip-port", help="SIP port (UDP and TCP)."),
+    http_host: str | None = typer.Option(None, "--http-host", help="HTTP bind address."),
+    http_port: int | None = typer.Option(None, "--http-port", help="HTTP port."),
+    rtp_ports: str | None = typer.Option(None, "--rtp-ports", help="RTP port range A-B."),
+    db: str | None = DbOpt,
+    asr_model: str | None = typer.Option(None, "--asr-model", help="Model name or directory."),
+) -> None:
+    """Run the SIP server and HTTP API."""
+    from api.server import Hotline
+    from hotline.logs import setup_logging
+
+    over: dict[str, Any] = {}
+    _set(over, "sip.host", sip_host)
+    _set(over, "sip.port", sip_port)
+    _set(over, "http.host", http_host)
+    _set(over, "http.port", http_port)
+    _set(over, "store.url", db)
+    _set(over, "asr.model", asr_model)
+    if rtp_ports:
+        low, sep, high = rtp_ports.partition("-")
+        if not sep or not low.isdigit() or not high.isdigit() or int(low) >= int(high):
+            typer.echo(f"error: --rtp-ports must look like 20000-30000, got {rtp_ports!r}", err=True)
+            raise typer.Exit(2)
+        _set(over, "media.rtp_port_min", int(low))
+        _set(over, "media.rtp_port_max", int(high))
+    settings = _settings(config, over)
+    setup_logging(settings.log.level, settings.log.json_format)
+    from voice.stack import SipStartError
+
+    try:
+        asyncio.run(Hotline(settings).serve())
+    except SipStartError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    except KeyboardInterrupt:
+        pass
+
+
+@keys_app.command("create")
+def keys_create(
+    role: str = typer.Option(..., "--role", help="admin | agent | security | integration"),
+    name: str | None = typer.Option(None, "--name", help="Who or what the key is for."),
+    config: Path | None = ConfigOpt,
+    db: str | None = DbOpt,
+) -> None:
+    """Create an API key and print it on the last line (it is shown only once)."""
+    from api.store import Store, UnknownRoleError
+
+    over: dict[str, Any] = {}
+    _set(over, "store.url", db)
+    settings = _settings(config, over)
+    store = Store(settings.store.url)
+    try:
+        store.migrate()
+        key = store.create_key(role, name)
+    except UnknownRoleError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    finally:
+        store.close()
+    typer.echo(f"created {role} key (store it now; it cannot be shown again):")
+    typer.echo(key)
 
 
 def main() -> None:

@@ -1,0 +1,33 @@
+"""The FastAPI application."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from api.auth import AnyRole
+from api.context import AppContext
+from api.routes_calls import router as calls_router
+
+
+def create_app(ctx: AppContext) -> FastAPI:
+    """Build the app around a running context."""
+    app = FastAPI(title="Hotline", version="0.1.0", docs_url="/docs", redoc_url=None)
+    app.state.ctx = ctx
+    app.include_router(calls_router)
+
+    @app.get("/health")
+    def health() -> dict[str, Any]:
+        """Liveness, without authentication."""
+        return {"status": "ok", "active_calls": len(ctx.active),
+                "recognition": "ok" if ctx.engine is not None else "unavailable"}
+
+    @app.get("/metrics", dependencies=[AnyRole])
+    def metrics(request: Request) -> Response:
+        """Prometheus exposition."""
+        return Response(generate_latest(ctx.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    return app

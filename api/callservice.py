@@ -1,0 +1,283 @@
+"""One inbound call end to end: SDP, RTP, greeting, VAD, recognition, store, events."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from typing import Any
+
+from api.context import AppContext
+from api.store import SegmentRecord
+from asr.events import FinalTranscript, PartialTranscript
+from asr.stream import RecognitionUnavailableError, RecognizeStream
+from media.frame import AudioFrame
+from media.ports import PortsExhaustedError
+from media.recorder import LegRecorder
+from media.sdp import AudioOffer, NoCommonCodecError, SdpBuilder, SdpError, negotiate, parse_offer
+from media.session import RtpSession
+from media.vad import UtteranceEnd, VadGate
+from voice.call import SipCall
+from voice.events import Acked, Reinvite, RemoteHangup
+from voice.state import CallState, CallStateMachine
+
+log = logging.getLogger("hotline.call")
+CALLER = "caller"
+
+
+class CallService:
+    """Drives one call from INVITE to the last stored final."""
+
+    def __init__(self, ctx: AppContext, call: SipCall) -> None:
+        self.ctx = ctx
+        self.call = call
+        self.id = uuid.uuid4().hex
+        self.state = CallStateMachine(self.id)
+        self.language = ctx.language_for(call.info.called)
+        self.session: RtpSession | None = None
+        self.stream: RecognizeStream | None = None
+        self.vad = VadGate(ctx.settings.media.vad_aggressiveness, ctx.settings.media.vad_padding_ms,
+                           ctx.settings.media.vad_silence_ms)
+        self.recorder: LegRecorder | None = None
+        self.sdp = SdpBuilder(ctx.settings.media.rtp_host, user_agent=ctx.settings.sip.user_agent)
+        self._asr_task: asyncio.Task[None] | None = None
+        self._utterance_ends: list[float] = []
+        self.log = logging.LoggerAdapter(log, {"call_id": self.id})
+
+    # -- lifecycle -------------------------------------------------------------
+    async def run(self) -> None:
+        """Handle the call until it ends; never raises."""
+        info = self.call.info
+        self.ctx.active[self.id] = self
+        self.ctx.metrics.active_calls.inc()
+        reason = "error"
+        try:
+            await self.ctx.store.run(self.ctx.store.create_call, self.id, info.sip_call_id, info.caller_number
+                                     or info.caller_user, info.caller_display, info.called, self.language)
+            self._publish("state", state="offered", caller=info.caller_number or info.caller_user,
+                          called=info.called)
+            self.log.info("INVITE from %s to %s (sip call-id %s)", info.caller_number or info.caller_user,
+                          info.called, info.sip_call_id)
+            reason = await self._answer_and_serve()
+        except Exception:
+            self.log.exception("call failed")
+            self.call.hangup()
+        finally:
+            await self._finish(reason)
+
+    async def _answer_and_serve(self) -> str:
+        offer: AudioOffer | None = None
+        if self.call.offer_sdp is not None:
+            try:
+                offer = parse_offer(self.call.offer_sdp)
+                neg = negotiate(offer, self.ctx.settings.media.codecs)
+            except NoCommonCodecError as exc:
+                self.log.info("rejecting: %s", exc)
+                self.call.reject(488, "Not Acceptable Here", {"Warning": '304 hotline "Incompatible media format"'})
+                self.ctx.metrics.calls_rejected.labels("488").inc()
+                return "rejected_codec"
+            except SdpError as exc:
+                self.log.info("rejecting bad SDP: %s", exc)
+                self.call.reject(488, "Not Acceptable Here")
+                self.ctx.metrics.calls_rejected.labels("488").inc()
+                return "rejected_sdp"
+        try:
+            depth = max(1, self.ctx.settings.media.jitter_buffer_ms // 20)
+            _, session, port = await self.ctx.ports.bind(
+                self.ctx.settings.media.rtp_host, RtpSession(CALLER, self._on_frame, self._on_dtmf, depth)
+            )
+        except PortsExhaustedError:
+            self.call.reject(503, "Service Unavailable", {"Retry-After": str(self.ctx.settings.sip.retry_after_s)})
+            self.ctx.metrics.calls_rejected.labels("503").inc()
+            return "no_media_ports"
+        self.session = session
+        session.port = port
+        if self.ctx.settings.sip.ring_ms:
+            self.state.to(CallState.RINGING)
+            self.call.ring()
+            await asyncio.sleep(self.ctx.settings.sip.ring_ms / 1000)
+        if offer is not None:
+            neg = negotiate(offer, self.ctx.settings.media.codecs)
+            session.configure(neg)
+            body = self.sdp.answer(port, neg)
+        else:
+            body = self.sdp.offer(port, self.ctx.settings.media.codecs)
+        self.call.answer(body)
+        self.state.to(CallState.ANSWERED)
+        return await self._serve(offer is None)
+
+    async def _serve(self, late_offer: bool) -> str:
+        assert self.session is not None
+        while True:
+            try:
+                event = await asyncio.wait_for(self.call.events.get(), timeout=1.0)
+            except TimeoutError:
+                if self._rtp_timed_out():
+                    self.log.info("no RTP for %.0f s: hanging up", self.ctx.settings.media.rtp_timeout_s)
+                    self.call.hangup()
+                    return "rtp_timeout"
+                continue
+            if isinstance(event, RemoteHangup):
+                return "caller_hangup" if self.state.state in (CallState.CONNECTED, CallState.HELD) else "abandoned"
+            if isinstance(event, Acked) and self.state.state == CallState.ANSWERED:
+                if late_offer and not self._apply_late_answer(event.sdp):
+                    self.call.hangup()
+                    return "rejected_codec"
+                await self._connected()
+            elif isinstance(event, Reinvite):
+                self._reinvite(event.sdp)
+
+    def _apply_late_answer(self, sdp: str | None) -> bool:
+        assert self.session is not None
+        try:
+            neg = negotiate(parse_offer(sdp or ""), self.ctx.settings.media.codecs)
+        except SdpError as exc:
+            self.log.info("late-offer answer unusable: %s", exc)
+            return False
+        self.session.configure(neg)
+        return True
+
+    async def _connected(self) -> None:
+        assert self.session is not None
+        self.state.to(CallState.CONNECTED)
+        neg = self.session.negotiated
+        codec = neg.codec.name if neg else None
+        await self.ctx.store.run(self.ctx.store.update_call, self.id, state="connected",
+                                 answered_at=_now(), codec=codec)
+        self._publish("state", state="connected", codec=codec)
+        self._start_recognition()
+        if self.ctx.settings.media.record_calls:
+            path = self.ctx.settings.media.record_dir / f"{self.id}-{CALLER}.wav"
+            self.recorder = LegRecorder(path)
+        if self.ctx.greeting is not None:
+            self.session.play(self.ctx.greeting.frames)
+
+    def _reinvite(self, sdp: str | None) -> None:
+        assert self.session is not None
+        try:
+            offer = parse_offer(sdp or "")
+            neg = negotiate(offer, self.ctx.settings.media.codecs)
+        except SdpError as exc:
+            self.log.info("re-INVITE refused: %s", exc)
+            self.call.refuse_update(488, "Not Acceptable Here")
+            return
+        self.session.configure(neg)
+        self.call.accept_update(self.sdp.answer(self.session.port, neg))
+        held = offer.on_hold
+        if held and self.state.can(CallState.HELD):
+            self.state.to(CallState.HELD)
+        elif not held and self.state.state == CallState.HELD:
+            self.state.to(CallState.CONNECTED)
+        self._publish("hold" if held else "unhold")
+        self._store_event("hold" if held else "unhold", {})
+
+    def _rtp_timed_out(self) -> bool:
+        limit = self.ctx.settings.media.rtp_timeout_s
+        if not limit or self.session is None or self.state.state != CallState.CONNECTED:
+            return False
+        return asyncio.get_running_loop().time() - self.session.last_rx > limit
+
+    # -- media callbacks (asyncio thread, per frame: keep cheap) ------------------
+    def _on_frame(self, frame: AudioFrame) -> None:
+        if self.recorder is not None:
+            self.recorder.write(frame)
+        if self.stream is None:
+            return
+        for out in self.vad.push(frame):
+            if isinstance(out, UtteranceEnd):
+                self._utterance_ends.append(asyncio.get_running_loop().time())
+                self.stream.flush()
+            else:
+                self.stream.push_frame(out)
+
+    def _on_dtmf(self, digit: str, at: float) -> None:
+        self._publish("dtmf", digit=digit, at=at)
+        self._store_event("dtmf", {"digit": digit, "at": at})
+
+    # -- recognition ---------------------------------------------------------------
+    def _start_recognition(self) -> None:
+        engine = self.ctx.engine
+        status, note = "ok", None
+        if not self.ctx.settings.asr.enabled:
+            status, note = "off", "recognition disabled in config"
+        elif engine is None:
+            status, note = "unavailable", self.ctx.engine_note or "no recognition engine"
+        else:
+            try:
+                self.stream = engine.open_stream(CALLER, self.language)
+            except RecognitionUnavailableError as exc:
+                status, note = "unavailable", str(exc)
+        if self.stream is not None:
+            self._asr_task = asyncio.get_running_loop().create_task(self._consume(self.stream))
+        self._store_update(recognition=status, recognition_note=note)
+        self._publish("recognition", status=status, note=note)
+
+    async def _consume(self, stream: RecognizeStream) -> None:
+        try:
+            async for ev in stream:
+                if isinstance(ev, PartialTranscript):
+                    self._publish("partial", leg=ev.leg, text=ev.text)
+                elif isinstance(ev, FinalTranscript):
+                    await self._final(ev)
+        except Exception:
+            self.log.exception("recognition consumer failed")
+            self._store_update(recognition="failed", recognition_note="recognizer stopped during the call")
+
+    async def _final(self, ev: FinalTranscript) -> None:
+        seg = SegmentRecord(ev.leg, ev.start, ev.end, ev.text, ev.confidence,
+                            [{"word": w.word, "start": w.start, "end": w.end, "conf": w.conf} for w in ev.words])
+        await self.ctx.store.run(self.ctx.store.add_segment, self.id, seg)
+        if self._utterance_ends:
+            self.ctx.metrics.final_latency.observe(asyncio.get_running_loop().time() - self._utterance_ends.pop(0))
+        self._publish("final", leg=ev.leg, start=ev.start, end=ev.end, text=ev.text, confidence=ev.confidence,
+                      words=seg.words)
+
+    # -- teardown ----------------------------------------------------------------
+    async def _finish(self, reason: str) -> None:
+        if self.state.can(CallState.ENDED):
+            self.state.to(CallState.ENDED)
+        if self.session is not None:
+            self.session.flush()
+            self.session.close()
+            self.ctx.ports.release(self.session.port)
+            st = self.session.stats
+            self.ctx.metrics.dropped_frames.inc(st.concealed + self.session.jitter_late)
+            self.ctx.metrics.bad_packets.inc(st.bad_packets)
+        if self.stream is not None:
+            for out in self.vad.finish(CALLER):
+                if isinstance(out, UtteranceEnd):
+                    self._utterance_ends.append(asyncio.get_running_loop().time())
+            self.stream.end_input()  # the last words before BYE are decoded, never dropped
+        if self._asr_task is not None:
+            await self._asr_task
+        if self.recorder is not None:
+            self.recorder.close()
+        if self.ctx.engine is not None:
+            self.ctx.metrics.asr_rtf.set(self.ctx.engine.stats.rtf)
+        try:
+            await self.ctx.store.run(self.ctx.store.update_call, self.id, state="ended", ended_at=_now(),
+                                     end_reason=reason)
+        except Exception:
+            self.log.exception("could not store the end of the call")
+        self._publish("state", state="ended", reason=reason)
+        self.ctx.bus.close(self.id)
+        self.ctx.metrics.calls_ended.labels(reason).inc()
+        self.ctx.metrics.active_calls.dec()
+        self.ctx.active.pop(self.id, None)
+        self.log.info("call ended: %s", reason)
+
+    # -- helpers -------------------------------------------------------------------
+    def _publish(self, kind: str, **data: Any) -> None:
+        self.ctx.bus.publish(self.id, kind, **data)
+
+    def _store_update(self, **values: Any) -> None:
+        asyncio.get_running_loop().create_task(self.ctx.store.run(self.ctx.store.update_call, self.id, **values))
+
+    def _store_event(self, kind: str, data: dict[str, Any]) -> None:
+        asyncio.get_running_loop().create_task(self.ctx.store.run(self.ctx.store.add_event, self.id, kind, data))
+
+
+def _now() -> Any:
+    from api.db import utcnow
+
+    return utcnow()

@@ -1,0 +1,35 @@
+"""What every per-call service and API handler shares, passed explicitly."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from api.bus import EventBus
+from api.config import Settings
+from api.metrics import Metrics
+from api.store import Store
+from asr.vosk_engine import VoskEngine
+from media.ports import PortAllocator
+from media.prompt import Prompt
+
+
+@dataclass
+class AppContext:
+    """Long-lived parts of a running Hotline."""
+
+    settings: Settings
+    store: Store
+    bus: EventBus
+    metrics: Metrics
+    ports: PortAllocator
+    engine: VoskEngine | None = None
+    engine_note: str | None = None  # why recognition is unavailable, when it is
+    greeting: Prompt | None = None
+    active: dict[str, Any] = field(default_factory=dict)  # call id -> CallService
+
+    def language_for(self, called: str | None) -> str:
+        """Recognition language for a called number (DID)."""
+        if called and called in self.settings.asr.did_languages:
+            return self.settings.asr.did_languages[called]
+        return self.settings.asr.language

@@ -1,0 +1,92 @@
+"""REST and WebSocket endpoints for calls and transcripts."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Query, Request, WebSocket, WebSocketDisconnect
+
+from api.auth import AnyRole, websocket_principal
+from api.context import AppContext
+
+router = APIRouter(prefix="/api/v1")
+READ_ROLES = ("admin", "agent", "security", "integration")
+
+
+def _ctx(request: Request) -> AppContext:
+    ctx: AppContext = request.app.state.ctx
+    return ctx
+
+
+@router.get("/calls", dependencies=[AnyRole])
+def list_calls(
+    request: Request,
+    number: str | None = Query(None, description="Caller or called number (E.164)"),
+    since: datetime | None = Query(None, description="Started at or after (ISO 8601)"),
+    until: datetime | None = Query(None, description="Started before (ISO 8601)"),
+    limit: int = Query(50, ge=1, le=500),
+    offset: int = Query(0, ge=0),
+) -> dict[str, Any]:
+    """Calls, newest first."""
+    total, calls = _ctx(request).store.list_calls(number, since, until, limit, offset)
+    return {"total": total, "limit": limit, "offset": offset, "calls": [c.to_json() for c in calls]}
+
+
+@router.get("/calls/{call_id}", dependencies=[AnyRole])
+def get_call(request: Request, call_id: str) -> dict[str, Any]:
+    """One call with its timeline."""
+    store = _ctx(request).store
+    call = store.get_call(call_id)
+    if call is None:
+        raise HTTPException(404, f"no call {call_id!r}")
+    return {**call.to_json(), "timeline": store.events(call_id)}
+
+
+@router.get("/calls/{call_id}/transcript", dependencies=[AnyRole])
+def get_transcript(request: Request, call_id: str) -> dict[str, Any]:
+    """Stored final segments of every leg, by start time."""
+    store = _ctx(request).store
+    if store.get_call(call_id) is None:
+        raise HTTPException(404, f"no call {call_id!r}")
+    segs = store.transcript(call_id)
+    return {
+        "call_id": call_id,
+        "segments": [
+            {"leg": s.leg, "start": s.start, "end": s.end, "text": s.text, "confidence": s.confidence,
+             "words": s.words}
+            for s in segs
+        ],
+    }
+
+
+@router.websocket("/calls/{call_id}/events")
+async def call_events(ws: WebSocket, call_id: str, after: int = 0) -> None:
+    """Live events of one call (state, partial, final, dtmf, ...), replaying from event id ``after``."""
+    ctx: AppContext = ws.app.state.ctx
+    who = await asyncio.to_thread(websocket_principal, ws)
+    if who is None:
+        await ws.close(code=4401, reason="missing or invalid API key")
+        return
+    if not ctx.bus.known(call_id) and await asyncio.to_thread(ctx.store.get_call, call_id) is None:
+        await ws.close(code=4404, reason=f"no call {call_id}")
+        return
+    await ws.accept()
+    backlog, queue, ended = ctx.bus.subscribe(call_id, after)
+    try:
+        for event in backlog:
+            await ws.send_json(event)
+        if ended:
+            await ws.close()
+            return
+        while True:
+            event = await queue.get()
+            if event.get("type") == "_closed":
+                await ws.close()
+                return
+            await ws.send_json(event)
+    except WebSocketDisconnect:
+        pass
+    finally:
+        ctx.bus.unsubscribe(call_id, queue)

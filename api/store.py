@@ -1,0 +1,194 @@
+"""The call store: typed reads and writes; SQLAlchemy rows never leave this module."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import secrets
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from functools import partial
+from typing import Any, TypeVar
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import sessionmaker
+
+from api.db import ApiKey, Call, CallEventRow, TranscriptSegment, make_engine, migrate, utcnow
+
+T = TypeVar("T")
+ROLES = ("admin", "agent", "security", "integration")
+
+
+class UnknownRoleError(ValueError):
+    """A role name that does not exist."""
+
+    def __init__(self, role: str) -> None:
+        super().__init__(f"unknown role {role!r}; roles: {', '.join(ROLES)}")
+        self.role = role
+
+
+@dataclass(frozen=True, slots=True)
+class CallRecord:
+    """A call as the API shows it."""
+
+    id: str
+    sip_call_id: str
+    caller_number: str | None
+    caller_display: str | None
+    called_number: str | None
+    language: str | None
+    codec: str | None
+    state: str
+    started_at: datetime
+    answered_at: datetime | None
+    ended_at: datetime | None
+    end_reason: str | None
+    recognition: str
+    recognition_note: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready dict."""
+        data = asdict(self)
+        for key in ("started_at", "answered_at", "ended_at"):
+            data[key] = data[key].isoformat() if data[key] else None
+        return data
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentRecord:
+    """A stored final segment."""
+
+    leg: str
+    start: float
+    end: float
+    text: str
+    confidence: float
+    words: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who an API key belongs to."""
+
+    key_id: int
+    role: str
+    name: str | None
+
+
+def _call(row: Call) -> CallRecord:
+    return CallRecord(
+        row.id, row.sip_call_id, row.caller_number, row.caller_display, row.called_number, row.language,
+        row.codec, row.state, row.started_at, row.answered_at, row.ended_at, row.end_reason, row.recognition,
+        row.recognition_note,
+    )
+
+
+def hash_key(key: str) -> str:
+    """SHA-256 of an API key (keys are 256-bit random, so a fast hash is appropriate)."""
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+class Store:
+    """All persistence. Writes go through one thread so SQLite never sees concurrent writers."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = make_engine(url)
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._writer = ThreadPoolExecutor(1, thread_name_prefix="store")
+
+    def migrate(self) -> None:
+        """Create or upgrade the schema."""
+        migrate(self.engine)
+
+    async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run a store method on the writer thread."""
+        return await asyncio.get_running_loop().run_in_executor(self._writer, partial(fn, *args, **kwargs))
+
+    def close(self) -> None:
+        """Finish pending writes and dispose the engine."""
+        self._writer.shutdown(wait=True)
+        self.engine.dispose()
+
+    # -- calls -----------------------------------------------------------------
+    def create_call(self, call_id: str, sip_call_id: str, caller: str | None, display: str | None,
+                    called: str | None, language: str | None) -> None:
+        """Insert a new call row."""
+        with self.sessions.begin() as s:
+            s.add(Call(id=call_id, sip_call_id=sip_call_id, caller_number=caller, caller_display=display,
+                       called_number=called, language=language, state="offered", started_at=utcnow(),
+                       recognition="pending"))
+
+    def update_call(self, call_id: str, **values: Any) -> None:
+        """Update columns of a call."""
+        with self.sessions.begin() as s:
+            row = s.get(Call, call_id)
+            if row is not None:
+                for key, value in values.items():
+                    setattr(row, key, value)
+
+    def add_segment(self, call_id: str, seg: SegmentRecord) -> None:
+        """Commit one final segment now."""
+        with self.sessions.begin() as s:
+            s.add(TranscriptSegment(call_id=call_id, leg=seg.leg, start=seg.start, end=seg.end, text=seg.text,
+                                    words=seg.words, confidence=seg.confidence, created_at=utcnow()))
+
+    def add_event(self, call_id: str, kind: str, data: dict[str, Any]) -> None:
+        """Append to the call's timeline."""
+        with self.sessions.begin() as s:
+            s.add(CallEventRow(call_id=call_id, type=kind, data=data, at=utcnow()))
+
+    def get_call(self, call_id: str) -> CallRecord | None:
+        """One call, or None."""
+        with self.sessions() as s:
+            row = s.get(Call, call_id)
+            return _call(row) if row is not None else None
+
+    def list_calls(self, number: str | None = None, since: datetime | None = None, until: datetime | None = None,
+                   limit: int = 50, offset: int = 0) -> tuple[int, list[CallRecord]]:
+        """Calls, newest first, filtered by caller or called number and start time."""
+        q = select(Call)
+        if number:
+            q = q.where((Call.caller_number == number) | (Call.called_number == number))
+        if since:
+            q = q.where(Call.started_at >= since)
+        if until:
+            q = q.where(Call.started_at < until)
+        with self.sessions() as s:
+            total = s.scalar(select(func.count()).select_from(q.subquery())) or 0
+            rows = s.scalars(q.order_by(Call.started_at.desc(), Call.id).limit(limit).offset(offset)).all()
+            return total, [_call(r) for r in rows]
+
+    def transcript(self, call_id: str) -> list[SegmentRecord]:
+        """Final segments ordered by start time."""
+        with self.sessions() as s:
+            rows = s.scalars(select(TranscriptSegment).where(TranscriptSegment.call_id == call_id)
+                             .order_by(TranscriptSegment.start, TranscriptSegment.id)).all()
+            return [SegmentRecord(r.leg, r.start, r.end, r.text, r.confidence, list(r.words or [])) for r in rows]
+
+    def events(self, call_id: str) -> list[dict[str, Any]]:
+        """The call's timeline."""
+        with self.sessions() as s:
+            rows = s.scalars(select(CallEventRow).where(CallEventRow.call_id == call_id)
+                             .order_by(CallEventRow.id)).all()
+            return [{"type": r.type, "at": r.at.isoformat(), **(r.data or {})} for r in rows]
+
+    # -- API keys --------------------------------------------------------------
+    def create_key(self, role: str, name: str | None = None) -> str:
+        """Create a key; the plaintext is returned once and never stored."""
+        if role not in ROLES:
+            raise UnknownRoleError(role)
+        prefix = secrets.token_hex(4)
+        key = f"hk_{prefix}_{secrets.token_urlsafe(32)}"
+        with self.sessions.begin() as s:
+            s.add(ApiKey(prefix=prefix, key_hash=hash_key(key), role=role, name=name, created_at=utcnow(),
+                         revoked=False))
+        return key
+
+    def authenticate(self, key: str) -> Principal | None:
+        """The principal for a presented key, or None."""
+        with self.sessions() as s:
+            row = s.scalars(select(ApiKey).where(ApiKey.key_hash == hash_key(key), ApiKey.revoked.is_(False))).first()
+            return Principal(row.id, row.role, row.name) if row is not None else None

@@ -1,0 +1,213 @@
+"""A per-leg RTP session on asyncio: receive, reorder, decode, frame; send paced audio."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import cast
+
+import numpy as np
+
+from media.codecs import FrameEncoder, PayloadDecoder, decoder_for, encoder_for
+from media.dtmf import DtmfDetector, DtmfParseError
+from media.frame import FRAME_SAMPLES, AudioFrame, Pcm
+from media.jitter import JitterBuffer
+from media.rtp import RtpPacket, RtpParseError
+from media.sdp import Negotiated
+
+log = logging.getLogger("hotline.media")
+
+FrameSink = Callable[[AudioFrame], None]
+DtmfSink = Callable[[str, float], None]
+
+
+@dataclass(slots=True)
+class SessionStats:
+    """Counters of one RTP session."""
+
+    packets_in: int = 0
+    bad_packets: int = 0
+    foreign_packets: int = 0
+    frames_out: int = 0
+    concealed: int = 0
+    packets_sent: int = 0
+
+
+class RtpSession(asyncio.DatagramProtocol):
+    """One call leg's media. Frames and DTMF are delivered through sync callbacks."""
+
+    def __init__(self, leg: str, on_frame: FrameSink, on_dtmf: DtmfSink, jitter_depth: int = 3) -> None:
+        self.leg = leg
+        self.stats = SessionStats()
+        self._on_frame = on_frame
+        self._on_dtmf = on_dtmf
+        self._jitter = JitterBuffer(depth=jitter_depth)
+        self._dtmf = DtmfDetector()
+        self._transport: asyncio.DatagramTransport | None = None
+        self._neg: Negotiated | None = None
+        self._decoder: PayloadDecoder | None = None
+        self._encoder: FrameEncoder | None = None
+        self._remote: tuple[str, int] | None = None
+        self._latched = False
+        self._pending = np.zeros(0, dtype=np.int16)
+        self._last: Pcm | None = None
+        self._frame_index = 0
+        self._seq = random.randint(0, 0xFFFF)
+        self._ts = random.randint(0, 0x7FFFFFFF)
+        self._ssrc = random.randint(1, 0xFFFFFFFF)
+        self._play_task: asyncio.Task[None] | None = None
+        self.hold = False
+        self.last_rx = 0.0
+        self.port = 0
+
+    # -- asyncio protocol -------------------------------------------------
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self._transport = cast(asyncio.DatagramTransport, transport)
+        self.last_rx = asyncio.get_running_loop().time()
+
+    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+        self.stats.packets_in += 1
+        try:
+            pkt = RtpPacket.parse(data)
+        except RtpParseError:
+            self.stats.bad_packets += 1
+            return
+        neg = self._neg
+        if neg is None:
+            self.stats.foreign_packets += 1
+            return
+        if pkt.payload_type not in (neg.payload_type, neg.telephone_event_pt):
+            self.stats.foreign_packets += 1
+            return
+        self.last_rx = asyncio.get_running_loop().time()
+        if not self._latched or addr != self._remote:
+            self._remote = addr  # symmetric RTP: answer to where the media comes from
+            self._latched = True
+        for ready in self._jitter.push(pkt):
+            self._release(ready)
+
+    def error_received(self, exc: Exception) -> None:
+        log.debug("rtp %s socket error: %s", self.leg, exc)
+
+    # -- control ----------------------------------------------------------
+    def configure(self, neg: Negotiated) -> None:
+        """Apply (re)negotiated media; codec changes reset codec state."""
+        if self._neg is None or self._neg.codec != neg.codec:
+            self._decoder = decoder_for(neg.codec.name)
+            self._encoder = encoder_for(neg.codec.name)
+        self._neg = neg
+        self.hold = neg.direction in ("sendonly", "inactive") or neg.remote[0] in ("0.0.0.0", "::")
+        if not self._latched and not self.hold:
+            self._remote = neg.remote
+
+    @property
+    def negotiated(self) -> Negotiated | None:
+        """Current negotiated media."""
+        return self._neg
+
+    @property
+    def remote(self) -> tuple[str, int] | None:
+        """Where outgoing RTP goes."""
+        return self._remote
+
+    @property
+    def jitter_late(self) -> int:
+        """Packets dropped by the jitter buffer as late."""
+        return self._jitter.stats.late
+
+    def send_frame(self, pcm: Pcm) -> None:
+        """Encode and send one 20 ms frame now (no-op while on hold or before negotiation)."""
+        if self._encoder is None or self._neg is None or self._remote is None or self._transport is None:
+            return
+        if self.hold:
+            return
+        payload = self._encoder.encode(pcm)
+        marker = self.stats.packets_sent == 0
+        pkt = RtpPacket(self._neg.payload_type, self._seq, self._ts, self._ssrc, payload, marker)
+        self._seq = (self._seq + 1) & 0xFFFF
+        self._ts = (self._ts + self._neg.codec.timestamp_step) & 0xFFFFFFFF
+        self._transport.sendto(pkt.serialize(), self._remote)
+        self.stats.packets_sent += 1
+
+    def play(self, frames: Sequence[Pcm]) -> asyncio.Task[None]:
+        """Send frames paced at 20 ms (replaces whatever is playing)."""
+        self.stop_playback()
+        self._play_task = asyncio.get_running_loop().create_task(self._pace(frames))
+        return self._play_task
+
+    def stop_playback(self) -> None:
+        """Stop the current prompt."""
+        if self._play_task is not None and not self._play_task.done():
+            self._play_task.cancel()
+        self._play_task = None
+
+    async def _pace(self, frames: Sequence[Pcm]) -> None:
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        for i, frame in enumerate(frames):
+            delay = start + i * 0.02 - loop.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            self.send_frame(frame)
+
+    def flush(self) -> None:
+        """Release everything the jitter buffer holds (end of call)."""
+        for ready in self._jitter.flush():
+            self._release(ready)
+
+    def close(self) -> None:
+        """Stop playback and close the socket."""
+        self.stop_playback()
+        if self._transport is not None:
+            self._transport.close()
+            self._transport = None
+
+    # -- receive path -----------------------------------------------------
+    def _release(self, pkt: RtpPacket | None) -> None:
+        neg = self._neg
+        assert neg is not None
+        if pkt is not None and pkt.payload_type == neg.telephone_event_pt:
+            try:
+                hit = self._dtmf.feed(pkt.payload, pkt.timestamp)
+            except DtmfParseError:
+                self.stats.bad_packets += 1
+                return
+            if hit is not None:
+                self._on_dtmf(hit[0], self._frame_index * 0.02)
+            return
+        if pkt is None:
+            self._conceal()
+            return
+        assert self._decoder is not None
+        try:
+            pcm = self._decoder.decode(pkt.payload)
+        except Exception:  # a codec library rejecting garbage must not end the call
+            self.stats.bad_packets += 1
+            self._conceal()
+            return
+        self._emit(pcm)
+
+    def _conceal(self) -> None:
+        self.stats.concealed += 1
+        if self._last is not None:
+            fade = (self._last.astype(np.int32) // 2).astype(np.int16)
+            self._last = None
+            self._emit(fade, keep_last=False)
+        else:
+            self._emit(np.zeros(FRAME_SAMPLES, dtype=np.int16), keep_last=False)
+
+    def _emit(self, pcm: Pcm, keep_last: bool = True) -> None:
+        buf = np.concatenate([self._pending, pcm]) if self._pending.size else pcm
+        n = buf.size // FRAME_SAMPLES
+        for i in range(n):
+            samples = buf[i * FRAME_SAMPLES : (i + 1) * FRAME_SAMPLES].copy()
+            frame = AudioFrame(self.leg, round(self._frame_index * 0.02, 2), samples)
+            self._frame_index += 1
+            self.stats.frames_out += 1
+            if keep_last:
+                self._last = samples
+            self._on_frame(frame)
+        self._pending = buf[n * FRAME_SAMPLES :]

@@ -1,0 +1,24 @@
+"""Caller numbers to E.164."""
+
+from __future__ import annotations
+
+import phonenumbers
+
+
+def normalize_number(raw: str | None, region: str) -> str | None:
+    """E.164 for a user part like ``0441234567``, ``+380441234567`` or ``00380...``; None if not a number.
+
+    Extensions (``;ext=``) and visual separators are ignored.
+    """
+    if not raw:
+        return None
+    digits = raw.split(";", 1)[0].strip()
+    if digits.startswith("00"):
+        digits = "+" + digits[2:]
+    try:
+        parsed = phonenumbers.parse(digits, region.upper())
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_possible_number(parsed):
+        return None
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)

@@ -1,0 +1,156 @@
+"""The SIP stack: sippy in its own thread, inbound calls handed to asyncio.
+
+sippy's event dispatcher (``ED2``) is a singleton bound to the thread that
+first imports sippy, so every sippy import happens inside :meth:`SipStack._run`.
+Events cross to asyncio with ``loop.call_soon_threadsafe``; commands cross back
+with ``ED2.callFromThread``. Every ``UA`` is referenced in ``_uas`` until its
+dialog is dead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from voice.call import CallerInfo, SipCall
+from voice.events import Acked, CallEvent, Reinvite, RemoteHangup
+from voice.numbers import normalize_number
+from voice.settings import SipSettings
+
+log = logging.getLogger("hotline.sip")
+
+
+class SipStartError(RuntimeError):
+    """The SIP stack could not start (port in use, bad address)."""
+
+    def __init__(self, host: str, port: int, reason: str) -> None:
+        super().__init__(f"SIP stack on {host}:{port} failed to start: {reason}")
+        self.host = host
+        self.port = port
+        self.reason = reason
+
+
+class SipStack:
+    """Owns the sippy thread. ``on_call`` runs in the asyncio loop for every new INVITE."""
+
+    def __init__(
+        self, settings: SipSettings, loop: asyncio.AbstractEventLoop, on_call: Callable[[SipCall], None]
+    ) -> None:
+        self.settings = settings
+        self.loop = loop
+        self.on_call = on_call
+        self._thread: threading.Thread | None = None
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+        self._ed: Any = None
+        self._uas: dict[str, Any] = {}  # sip Call-ID -> UaOps, touched only on the sippy thread
+        self.rejected_busy = 0
+
+    # -- lifecycle (asyncio thread) ------------------------------------------
+    def start(self, timeout: float = 10.0) -> None:
+        """Start the sippy thread and wait until it listens."""
+        self._thread = threading.Thread(target=self._run, name="sippy", daemon=True)
+        self._thread.start()
+        if not self._ready.wait(timeout):
+            raise SipStartError(self.settings.host, self.settings.port, "timed out")
+        if self._error is not None:
+            raise SipStartError(self.settings.host, self.settings.port, str(self._error)) from self._error
+
+    def stop(self) -> None:
+        """Stop the sippy loop."""
+        if self._ed is not None and self._thread is not None and self._thread.is_alive():
+            self._ed.callFromThread(self._ed.breakLoop)
+            self._thread.join(5)
+
+    def call_in_sip(self, fn: Callable[..., Any], *args: Any) -> None:
+        """Run ``fn(*args)`` on the sippy thread."""
+        self._ed.callFromThread(fn, *args)
+
+    @property
+    def active_dialogs(self) -> int:
+        """UAs currently referenced (approximate when read off-thread)."""
+        return len(self._uas)
+
+    # -- sippy thread ---------------------------------------------------------
+    def _run(self) -> None:
+        try:
+            from sippy.Core.EventDispatcher import ED2
+            from sippy.SipConf import SipConf
+            from sippy.Udp_server import Udp_server_opts
+
+            from voice.sipside import build_transaction_manager
+
+            Udp_server_opts.nworkers = 1  # more workers reorder responses (100 after 200)
+            SipConf.my_uaname = self.settings.user_agent
+            self._ed = ED2
+            self.global_config = build_transaction_manager(self.settings, self._recv_request)
+        except BaseException as exc:  # reported to start()
+            self._error = exc
+            self._ready.set()
+            return
+        self._ready.set()
+        try:
+            ED2.loop()
+        except Exception:
+            log.exception("sippy loop crashed")
+
+    def _recv_request(self, req: Any, sip_t: Any) -> Any:
+        from voice.sipside import UaOps, options_response, simple_response
+
+        method = req.getMethod()
+        if req.getHFBody("to").getTag() is not None:
+            return simple_response(req, 481, "Call/Transaction Does Not Exist")
+        if method == "OPTIONS":
+            return options_response(req)
+        if method != "INVITE":
+            return simple_response(req, 405 if method in ("BYE", "CANCEL") else 501,
+                                   "Method Not Allowed" if method in ("BYE", "CANCEL") else "Not Implemented")
+        if len(self._uas) >= self.settings.max_calls:
+            self.rejected_busy += 1
+            return simple_response(req, 503, "Service Unavailable", {"Retry-After": str(self.settings.retry_after_s)})
+        info = self._caller_info(req)
+        ops = UaOps(self.global_config, info, self._deliver, self._on_dead)
+        self._uas[info.sip_call_id] = ops
+        return ops.ua.recvRequest(req, sip_t)
+
+    def _caller_info(self, req: Any) -> CallerInfo:
+        pai_user: str | None = None
+        display: str | None = None
+        if req.countHFs("p-asserted-identity") > 0:
+            try:
+                addr = req.getHFBody("p-asserted-identity").getUrl()
+                pai_user = addr.username
+            except Exception:
+                pai_user = None
+        frm = req.getHFBody("from")
+        from_user = frm.getUrl().username
+        display = frm.getUri().name
+        user = pai_user or from_user
+        source, transport = getattr(req, "source", (("", 0), "udp"))
+        return CallerInfo(
+            sip_call_id=str(req.getHFBody("call-id")),
+            caller_user=user,
+            caller_number=normalize_number(user, self.settings.default_region),
+            caller_display=display or None,
+            called=req.getRURI().username,
+            source=(str(source[0]), int(source[1])),
+            transport=str(transport),
+        )
+
+    def _deliver(self, ops: Any, kind: str, payload: CallEvent | None) -> None:
+        """From the sippy thread: a new call or an event of a known call."""
+        if kind == "new":
+            call = SipCall(ops.info, ops.offer_sdp, self.call_in_sip, ops)
+            ops.call = call
+            self.loop.call_soon_threadsafe(self.on_call, call)
+        elif ops.call is not None and payload is not None:
+            self.loop.call_soon_threadsafe(ops.call.events.put_nowait, payload)
+
+    def _on_dead(self, ops: Any) -> None:
+        self._uas.pop(ops.info.sip_call_id, None)
+
+
+__all__ = ["Acked", "Reinvite", "RemoteHangup", "SipStack", "SipStartError"]
