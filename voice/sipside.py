@@ -42,7 +42,10 @@ def build_transaction_manager(settings: SipSettings, recv_request: Callable[...,
     tm = tm_class(global_config, recv_request)
     global_config["_sip_tm"] = tm
     if settings.tcp:
-        global_config["_tcp_server"] = TcpSipServer.listen(global_config, settings.host, settings.port, tm)
+        from sippy.Network_server import Network_server_opts
+
+        opts = Network_server_opts((settings.host, settings.port), tm.handleIncoming)
+        global_config["_tcp_server"] = TcpSipServer(opts)
     return global_config
 
 

@@ -83,6 +83,7 @@ class SipStack:
 
             from voice.sipside import build_transaction_manager
 
+            ED2.my_ident = threading.get_ident()  # timers must belong to this thread
             Udp_server_opts.nworkers = 1  # more workers reorder responses (100 after 200)
             SipConf.my_uaname = self.settings.user_agent
             self._ed = ED2
