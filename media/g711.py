@@ -1,4 +1,4 @@
-"""G.711 mu-law and A-law, table driven (pure numpy, no audioop)."""
+"""G.711 mu-law and A-law, table driven (pure numpy, no audioop), bit-exact with the reference coder."""
 
 from __future__ import annotations
 
@@ -27,24 +27,38 @@ def _alaw_decode_table() -> Pcm:
     return np.where(sign != 0, magnitude, -magnitude).astype(np.int16)
 
 
-def _encode_table(decode: Pcm) -> np.ndarray:
-    """For every 16-bit value, the code whose decoded value is nearest (ties to the larger code)."""
-    values = decode.astype(np.int32)
-    order = np.argsort(values, kind="stable")
-    sorted_vals = values[order]
-    grid = np.arange(-32768, 32768, dtype=np.int32)
-    idx = np.searchsorted(sorted_vals, grid)
-    idx = np.clip(idx, 1, len(sorted_vals) - 1)
-    left = sorted_vals[idx - 1]
-    right = sorted_vals[idx]
-    pick = np.where(grid - left <= right - grid, idx - 1, idx)
-    return order[pick].astype(np.uint8)
+_ALL = np.arange(-32768, 32768, dtype=np.int32)
+
+
+def _segment(values: np.ndarray, ends: list[int]) -> np.ndarray:
+    return np.searchsorted(np.array(ends), values, side="left")
+
+
+def _ulaw_encode_table() -> np.ndarray:
+    """The classic segment encoder (ITU-T G.711 / Sun reference) for every 16-bit value."""
+    pcm = _ALL >> 2
+    mask = np.where(pcm < 0, 0x7F, 0xFF)
+    mag = np.minimum(np.abs(pcm), 8159) + (0x84 >> 2)
+    seg = _segment(mag, [0x3F, 0x7F, 0xFF, 0x1FF, 0x3FF, 0x7FF, 0xFFF, 0x1FFF])
+    code = np.where(seg >= 8, 0x7F, (seg << 4) | ((mag >> np.minimum(seg + 1, 15)) & 0xF))
+    return (code ^ mask).astype(np.uint8)
+
+
+def _alaw_encode_table() -> np.ndarray:
+    """The classic A-law segment encoder for every 16-bit value."""
+    pcm = _ALL >> 3
+    mask = np.where(pcm >= 0, 0xD5, 0x55)
+    mag = np.where(pcm >= 0, pcm, -pcm - 1)
+    seg = _segment(mag, [0x1F, 0x3F, 0x7F, 0xFF, 0x1FF, 0x3FF, 0x7FF, 0xFFF])
+    low = np.where(seg < 2, (mag >> 1) & 0xF, (mag >> np.minimum(seg, 15)) & 0xF)
+    code = np.where(seg >= 8, 0x7F, (seg << 4) | low)
+    return (code ^ mask).astype(np.uint8)
 
 
 ULAW_DECODE = _ulaw_decode_table()
 ALAW_DECODE = _alaw_decode_table()
-ULAW_ENCODE = _encode_table(ULAW_DECODE)
-ALAW_ENCODE = _encode_table(ALAW_DECODE)
+ULAW_ENCODE = _ulaw_encode_table()
+ALAW_ENCODE = _alaw_encode_table()
 
 
 def ulaw_decode(data: bytes) -> Pcm:

@@ -58,6 +58,7 @@ def parse_offer(text: str) -> AudioOffer:
     media_addr: str | None = None
     in_audio = False
     seen_audio = False
+    in_other = False  # inside a non-audio media section (its c=/a= lines are not ours)
     port = 0
     pts: list[int] = []
     rtpmap: dict[int, str] = {}
@@ -74,6 +75,7 @@ def parse_offer(text: str) -> AudioOffer:
                 continue
             parts = value.split()
             in_audio = len(parts) >= 4 and parts[0] == "audio"
+            in_other = not in_audio
             if in_audio:
                 seen_audio = True
                 try:
@@ -81,6 +83,8 @@ def parse_offer(text: str) -> AudioOffer:
                     pts = [int(p) for p in parts[3:]]
                 except ValueError as exc:
                     raise SdpError(f"bad m-line {value!r}") from exc
+        elif in_other:
+            continue
         elif kind == "c":
             parts = value.split()
             if len(parts) >= 3:

@@ -53,7 +53,6 @@ class RtpSession(asyncio.DatagramProtocol):
         self._remote: tuple[str, int] | None = None
         self._latched = False
         self._pending = np.zeros(0, dtype=np.int16)
-        self._last: Pcm | None = None
         self._frame_index = 0
         self._seq = random.randint(0, 0xFFFF)
         self._ts = random.randint(0, 0x7FFFFFFF)
@@ -192,14 +191,10 @@ class RtpSession(asyncio.DatagramProtocol):
 
     def _conceal(self) -> None:
         self.stats.concealed += 1
-        if self._last is not None:
-            fade = (self._last.astype(np.int32) // 2).astype(np.int16)
-            self._last = None
-            self._emit(fade, keep_last=False)
-        else:
-            self._emit(np.zeros(FRAME_SAMPLES, dtype=np.int16), keep_last=False)
+        if self._decoder is not None:
+            self._emit(self._decoder.conceal())
 
-    def _emit(self, pcm: Pcm, keep_last: bool = True) -> None:
+    def _emit(self, pcm: Pcm) -> None:
         buf = np.concatenate([self._pending, pcm]) if self._pending.size else pcm
         n = buf.size // FRAME_SAMPLES
         for i in range(n):
@@ -207,7 +202,5 @@ class RtpSession(asyncio.DatagramProtocol):
             frame = AudioFrame(self.leg, round(self._frame_index * 0.02, 2), samples)
             self._frame_index += 1
             self.stats.frames_out += 1
-            if keep_last:
-                self._last = samples
             self._on_frame(frame)
         self._pending = buf[n * FRAME_SAMPLES :]

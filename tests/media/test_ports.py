@@ -1,0 +1,156 @@
+import asyncio
+import contextlib
+import random
+import socket
+
+import pytest
+
+from media.ports import PortAllocator, PortsExhaustedError
+
+HOST = "127.0.0.1"
+
+
+class Proto(asyncio.DatagramProtocol):
+    pass
+
+
+def try_block(port: int) -> socket.socket | None:
+    """Bind a plain UDP socket on the port (None if something else already has it)."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        s.bind((HOST, port))
+    except OSError:
+        s.close()
+        return None
+    return s
+
+
+def free_range(n_even: int) -> int:
+    """An even base port such that base, base+2, ... (n_even ports) are currently free.
+
+    Randomised so that concurrent test runs on the same machine rarely pick the same range.
+    """
+    for _ in range(100):
+        base = random.randrange(42000, 48000, 2)
+        socks = [try_block(base + 2 * i) for i in range(n_even)]
+        for sk in socks:
+            if sk is not None:
+                sk.close()
+        if all(sk is not None for sk in socks):
+            return base
+    raise RuntimeError("no free port range found")
+
+
+@contextlib.contextmanager
+def blocked(ports):
+    socks = [try_block(p) for p in ports]
+    try:
+        yield socks
+    finally:
+        for s in socks:
+            if s is not None:
+                s.close()
+
+
+def test_range_normalised_to_even_low():
+    a = PortAllocator(41001, 41010)
+    assert (a.low, a.high) == (41002, 41010)
+    assert PortAllocator(41000, 41010).low == 41000
+    assert a.in_use == 0
+
+
+async def test_allocates_even_ports_in_range_round_robin():
+    base = free_range(10)
+    alloc = PortAllocator(base, base + 19)
+    transports = []
+    try:
+        ports = []
+        for _ in range(3):
+            transport, proto, port = await alloc.bind(HOST, Proto)
+            transports.append(transport)
+            assert isinstance(proto, Proto)
+            assert transport.get_extra_info("sockname")[1] == port
+            ports.append(port)
+        assert all(p % 2 == 0 and base <= p <= base + 19 for p in ports)
+        assert ports == sorted(ports) and len(set(ports)) == 3
+        assert alloc.in_use == 3
+    finally:
+        for t in transports:
+            t.close()
+
+
+async def test_bind_accepts_protocol_instance():
+    base = free_range(5)
+    alloc = PortAllocator(base, base + 9)
+    instance = Proto()
+    transport, proto, _ = await alloc.bind(HOST, instance)
+    try:
+        assert proto is instance
+    finally:
+        transport.close()
+
+
+async def test_skips_port_bound_by_another_socket():
+    base = free_range(5)
+    alloc = PortAllocator(base, base + 9)
+    with blocked([base]) as socks:
+        if socks[0] is None:
+            pytest.skip(f"port {base} taken meanwhile")
+        transport, _, port = await alloc.bind(HOST, Proto)
+        try:
+            assert port != base
+            assert port % 2 == 0 and base + 2 <= port <= base + 8
+            assert alloc.in_use == 1
+        finally:
+            transport.close()
+
+
+async def test_exhausted_when_range_is_full():
+    base = free_range(2)
+    alloc = PortAllocator(base - 1, base + 3)  # even ports base, base + 2
+    transports = []
+    with blocked([base]):
+        try:
+            with pytest.raises(PortsExhaustedError) as info:
+                for _ in range(3):
+                    transports.append((await alloc.bind(HOST, Proto))[0])
+            assert (info.value.low, info.value.high) == (base, base + 3)
+            assert f"{base}-{base + 3}" in str(info.value)
+            assert len(transports) <= 1
+        finally:
+            for t in transports:
+                t.close()
+
+
+async def test_release_makes_port_reusable():
+    base = free_range(1)
+    alloc = PortAllocator(base, base)  # a single port
+    transport, _, port = await alloc.bind(HOST, Proto)
+    assert port == base
+    with pytest.raises(PortsExhaustedError):
+        await alloc.bind(HOST, Proto)
+    transport.close()
+    await asyncio.sleep(0.01)  # let the transport actually close its socket
+    # closed but not released: the allocator still considers it taken
+    with pytest.raises(PortsExhaustedError):
+        await alloc.bind(HOST, Proto)
+    alloc.release(port)
+    assert alloc.in_use == 0
+    transport2, _, port2 = await alloc.bind(HOST, Proto)
+    try:
+        assert port2 == base
+        assert alloc.in_use == 1
+    finally:
+        transport2.close()
+
+
+def test_release_unknown_port_is_harmless():
+    alloc = PortAllocator(41060, 41070)
+    alloc.release(12345)
+    assert alloc.in_use == 0
+
+
+async def test_empty_range_exhausted():
+    alloc = PortAllocator(41081, 41081)  # low becomes 41082 > high
+    with pytest.raises(PortsExhaustedError):
+        await alloc.bind(HOST, Proto)
