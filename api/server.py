@@ -16,6 +16,7 @@ from api.context import AppContext
 from api.metrics import Metrics
 from api.store import Store
 from asr.models import ModelError, resolve_model
+from asr.overlay import OverlayError, with_dither
 from asr.vosk_engine import VoskEngine
 from media.ports import PortAllocator
 from media.prompt import Prompt, PromptError
@@ -40,7 +41,9 @@ def build_engine(settings: Settings) -> tuple[VoskEngine | None, str | None]:
     for lang, name in wanted.items():
         try:
             paths[lang] = resolve_model(name, asr.cache_dir)
-        except ModelError as exc:
+            if asr.feature_dither is not None:
+                paths[lang] = with_dither(paths[lang], asr.feature_dither, asr.cache_dir / ".overlays")
+        except (ModelError, OverlayError) as exc:
             problems.append(f"{lang}: {exc}")
     engine = VoskEngine(paths, asr.threads, asr.partials) if paths else None
     if engine is not None:

@@ -33,4 +33,10 @@ class AsrSettings(BaseModel):
     )
     threads: int = Field(0, ge=0, description="Decoder threads; 0 = number of CPU cores.")
     partials: bool = Field(True, description="Emit partial results while the caller speaks.")
+    feature_dither: float | None = Field(
+        0.0,
+        ge=0,
+        description="Kaldi MFCC dither. 0 makes decoding deterministic (the same audio always gives the same "
+        "words); null keeps each model's own setting (Kaldi's default is 1.0, random).",
+    )
     cache_dir: Path = Field(default_factory=_default_cache, description="Where `models pull` stores models.")

@@ -149,34 +149,32 @@ class VoskStream:
             self._events.put_nowait(EndOfStream(self.leg))
 
     def _decode(self, batch: list[object]) -> list[tuple[str, dict[str, Any]]]:
-        """Runs in the pool thread: feed audio, collect raw Vosk results."""
+        """Runs in the pool thread: feed audio, collect raw Vosk results.
+
+        Audio goes in one 20 ms frame per call, however frames were batched:
+        Kaldi's online i-vector and endpointing depend on chunk boundaries, so a
+        fixed chunk keeps live results identical to an offline decode.
+        """
         t0 = time.thread_time()
         out: list[tuple[str, dict[str, Any]]] = []
-        chunk: list[bytes] = []
-        audio_s = 0.0
-
-        def feed() -> None:
-            nonlocal audio_s
-            if not chunk:
-                return
-            data = b"".join(chunk)
-            chunk.clear()
-            audio_s += len(data) / 2 / SAMPLE_RATE
-            if self._rec.AcceptWaveform(data):
-                out.append(("final", json.loads(self._rec.Result())))
-            elif self._engine.partials:
-                out.append(("partial", json.loads(self._rec.PartialResult())))
-
+        fed = 0
+        pending_partial = False
         for item in batch:
             if isinstance(item, AudioFrame):
-                chunk.append(item.pcm_bytes())
+                fed += 1
+                if self._rec.AcceptWaveform(item.pcm_bytes()):
+                    out.append(("final", json.loads(self._rec.Result())))
+                    pending_partial = False
+                else:
+                    pending_partial = True
                 continue
-            feed()
             out.append(("final", json.loads(self._rec.FinalResult())))
-        feed()
+            pending_partial = False
+        if pending_partial and self._engine.partials:
+            out.append(("partial", json.loads(self._rec.PartialResult())))
         stats = self._engine.stats
         stats.cpu_s += time.thread_time() - t0
-        stats.audio_s += audio_s
+        stats.audio_s += fed * FRAME_MS / 1000
         return out
 
     def _call_time(self, t: float) -> float:

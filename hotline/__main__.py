@@ -1,0 +1,5 @@
+"""``python -m hotline``."""
+
+from hotline.cli import main
+
+main()
