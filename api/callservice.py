@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 from typing import Any
 
@@ -42,6 +43,7 @@ class CallService:
         self.sdp = SdpBuilder(ctx.settings.media.rtp_host, user_agent=ctx.settings.sip.user_agent)
         self._asr_task: asyncio.Task[None] | None = None
         self._utterance_ends: list[float] = []
+        self._media_seen = False
         self.log = logging.LoggerAdapter(log, {"call_id": self.id})
 
     # -- lifecycle -------------------------------------------------------------
@@ -149,8 +151,8 @@ class CallService:
         if self.ctx.settings.media.record_calls:
             path = self.ctx.settings.media.record_dir / f"{self.id}-{CALLER}.wav"
             self.recorder = LegRecorder(path)
-        if self.ctx.greeting is not None:
-            self.session.play(self.ctx.greeting.frames)
+        if self.ctx.greeting is not None and neg is not None:
+            self.session.play(self.ctx.greeting.payloads(neg.codec.name))
 
     def _reinvite(self, sdp: str | None) -> None:
         assert self.session is not None
@@ -179,6 +181,9 @@ class CallService:
 
     # -- media callbacks (asyncio thread, per frame: keep cheap) ------------------
     def _on_frame(self, frame: AudioFrame) -> None:
+        if not self._media_seen:
+            self._media_seen = True
+            self._publish("media", first_frame_at=time.time())  # wall clock of the caller's first audio
         if self.recorder is not None:
             self.recorder.write(frame)
         if self.stream is None:
@@ -209,6 +214,8 @@ class CallService:
                 status, note = "unavailable", str(exc)
         if self.stream is not None:
             self._asr_task = asyncio.get_running_loop().create_task(self._consume(self.stream))
+        elif self.session is not None and self.recorder is None and not self.ctx.settings.media.record_calls:
+            self.session.decode_audio = False  # nothing consumes the audio
         self._store_update(recognition=status, recognition_note=note)
         self._publish("recognition", status=status, note=note)
 

@@ -8,6 +8,7 @@ import numpy as np
 import soundfile as sf
 import soxr
 
+from media.codecs import encoder_for
 from media.frame import FRAME_SAMPLES, SAMPLE_RATE, Pcm
 
 
@@ -45,11 +46,20 @@ def to_frames(pcm: Pcm) -> list[Pcm]:
 
 
 class Prompt:
-    """A prompt loaded once at start-up and reused by every call."""
+    """A prompt loaded once at start-up and reused by every call; encoded once per codec."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self.frames = to_frames(load_pcm(path))
+        self._encoded: dict[str, list[bytes]] = {}
+
+    def payloads(self, codec: str) -> list[bytes]:
+        """RTP payloads of the whole prompt in ``codec`` (computed on first use, then shared)."""
+        cached = self._encoded.get(codec)
+        if cached is None:
+            encoder = encoder_for(codec)
+            cached = self._encoded[codec] = [encoder.encode(f) for f in self.frames]
+        return cached
 
     @property
     def duration_s(self) -> float:

@@ -59,6 +59,7 @@ class RtpSession(asyncio.DatagramProtocol):
         self._ssrc = random.randint(1, 0xFFFFFFFF)
         self._play_task: asyncio.Task[None] | None = None
         self.hold = False
+        self.decode_audio = True  # off when nothing consumes the caller's audio (saves the decode per packet)
         self.last_rx = 0.0
         self.port = 0
 
@@ -119,11 +120,13 @@ class RtpSession(asyncio.DatagramProtocol):
 
     def send_frame(self, pcm: Pcm) -> None:
         """Encode and send one 20 ms frame now (no-op while on hold or before negotiation)."""
-        if self._encoder is None or self._neg is None or self._remote is None or self._transport is None:
+        if self._encoder is not None:
+            self.send_payload(self._encoder.encode(pcm))
+
+    def send_payload(self, payload: bytes) -> None:
+        """Send one already-encoded 20 ms payload of the negotiated codec."""
+        if self._neg is None or self._remote is None or self._transport is None or self.hold:
             return
-        if self.hold:
-            return
-        payload = self._encoder.encode(pcm)
         marker = self.stats.packets_sent == 0
         pkt = RtpPacket(self._neg.payload_type, self._seq, self._ts, self._ssrc, payload, marker)
         self._seq = (self._seq + 1) & 0xFFFF
@@ -131,10 +134,10 @@ class RtpSession(asyncio.DatagramProtocol):
         self._transport.sendto(pkt.serialize(), self._remote)
         self.stats.packets_sent += 1
 
-    def play(self, frames: Sequence[Pcm]) -> asyncio.Task[None]:
-        """Send frames paced at 20 ms (replaces whatever is playing)."""
+    def play(self, payloads: Sequence[bytes]) -> asyncio.Task[None]:
+        """Send pre-encoded payloads paced at 20 ms (replaces whatever is playing)."""
         self.stop_playback()
-        self._play_task = asyncio.get_running_loop().create_task(self._pace(frames))
+        self._play_task = asyncio.get_running_loop().create_task(self._pace(payloads))
         return self._play_task
 
     def stop_playback(self) -> None:
@@ -143,14 +146,14 @@ class RtpSession(asyncio.DatagramProtocol):
             self._play_task.cancel()
         self._play_task = None
 
-    async def _pace(self, frames: Sequence[Pcm]) -> None:
+    async def _pace(self, payloads: Sequence[bytes]) -> None:
         loop = asyncio.get_running_loop()
         start = loop.time()
-        for i, frame in enumerate(frames):
+        for i, payload in enumerate(payloads):
             delay = start + i * 0.02 - loop.time()
             if delay > 0:
                 await asyncio.sleep(delay)
-            self.send_frame(frame)
+            self.send_payload(payload)
 
     def flush(self) -> None:
         """Release everything the jitter buffer holds (end of call)."""
@@ -176,6 +179,8 @@ class RtpSession(asyncio.DatagramProtocol):
                 return
             if hit is not None:
                 self._on_dtmf(hit[0], self._frame_index * 0.02)
+            return
+        if not self.decode_audio:
             return
         if pkt is None:
             self._conceal()

@@ -98,3 +98,11 @@ async def udp_peer(host: str = "127.0.0.1") -> UdpPeer:
     loop = asyncio.get_running_loop()
     _, peer = await loop.create_datagram_endpoint(UdpPeer, local_addr=(host, 0))
     return peer
+
+
+def payloads_for(session, frames):
+    """Encode canonical frames with a fresh encoder of the session's negotiated codec."""
+    from media.codecs import encoder_for
+
+    enc = encoder_for(session.negotiated.codec.name)
+    return [enc.encode(f) for f in frames]

@@ -16,7 +16,6 @@ from media.frame import FRAME_SAMPLES
 from tests.media.helpers import aligned_snr, frames_of, sine
 
 
-
 def round_trip(name: str, pcm: np.ndarray) -> tuple[list[bytes], np.ndarray]:
     enc = encoder_for(name)
     dec = decoder_for(name)

@@ -12,7 +12,16 @@ from media.ports import PortAllocator
 from media.rtp import RtpPacket
 from media.sdp import Negotiated
 from media.session import RtpSession
-from tests.media.helpers import UdpPeer, aligned_snr, band_energy_fraction, frames_of, sine, udp_peer, wait_until
+from tests.media.helpers import (
+    UdpPeer,
+    aligned_snr,
+    band_energy_fraction,
+    frames_of,
+    payloads_for,
+    sine,
+    udp_peer,
+    wait_until,
+)
 
 HOST = "127.0.0.1"
 SRC = (HOST, 40000)  # a fake source address for datagrams injected without a socket
@@ -105,7 +114,7 @@ async def test_pcmu_audio_flows_between_two_sessions(net):
     a.session.configure(neg(PCMU, b.port))
     b.session.configure(neg(PCMU, a.port))
     tone = sine(1000, 0.5)
-    await a.session.play(frames_of(tone))
+    await a.session.play(payloads_for(a.session, frames_of(tone)))
     await settle(b)
 
     assert a.session.stats.packets_sent == 25
@@ -128,7 +137,7 @@ async def test_g722_audio_flows_and_correlates(net):
     a.session.configure(neg(G722_SPEC, b.port))
     b.session.configure(neg(G722_SPEC, a.port))
     tone = sine(1000, 0.5)
-    await a.session.play(frames_of(tone))
+    await a.session.play(payloads_for(a.session, frames_of(tone)))
     await settle(b)
     assert len(b.frames) == 25
     lag, snr = aligned_snr(tone, b.audio(), start=640, length=6400, max_lag=400)
@@ -139,7 +148,10 @@ async def test_bidirectional(net):
     a, b = await net.leg("a"), await net.leg("b")
     a.session.configure(neg(G722_SPEC, b.port))
     b.session.configure(neg(G722_SPEC, a.port))
-    await asyncio.gather(a.session.play(frames_of(sine(500, 0.2))), b.session.play(frames_of(sine(1500, 0.2))))
+    await asyncio.gather(
+        a.session.play(payloads_for(a.session, frames_of(sine(500, 0.2)))),
+        b.session.play(payloads_for(b.session, frames_of(sine(1500, 0.2)))),
+    )
     await settle(a)
     await settle(b)
     assert len(a.frames) == len(b.frames) == 10
@@ -397,15 +409,15 @@ async def test_play_is_paced_and_replaceable(net):
     silent = [np.zeros(FRAME_SAMPLES, dtype=np.int16)] * 8
     loop = asyncio.get_running_loop()
     start = loop.time()
-    await a.session.play(silent)
+    await a.session.play(payloads_for(a.session, silent))
     elapsed = loop.time() - start
     assert a.session.stats.packets_sent == 8
     assert 0.13 <= elapsed < 2.0, "8 frames are paced over ~140 ms"
     assert await wait_until(lambda: len(phone.received) == 8)
 
-    long_task = a.session.play([np.zeros(FRAME_SAMPLES, dtype=np.int16)] * 500)
+    long_task = a.session.play(payloads_for(a.session, [np.zeros(FRAME_SAMPLES, dtype=np.int16)] * 500))
     await asyncio.sleep(0.05)
-    short_task = a.session.play(silent[:2])
+    short_task = a.session.play(payloads_for(a.session, silent[:2]))
     await short_task
     await asyncio.sleep(0)
     assert long_task.cancelled()
@@ -419,7 +431,7 @@ async def test_stop_playback(net):
     a = await net.leg("a")
     phone = await net.peer()
     a.session.configure(neg(G722_SPEC, phone.port))
-    task = a.session.play([np.zeros(FRAME_SAMPLES, dtype=np.int16)] * 500)
+    task = a.session.play(payloads_for(a.session, [np.zeros(FRAME_SAMPLES, dtype=np.int16)] * 500))
     await asyncio.sleep(0.03)
     a.session.stop_playback()
     await asyncio.sleep(0)
@@ -461,7 +473,7 @@ async def test_hold_stops_sending(net, negotiated):
     )
     a.session.configure(held)
     assert a.session.hold
-    await a.session.play([np.zeros(FRAME_SAMPLES, dtype=np.int16)] * 5)
+    await a.session.play(payloads_for(a.session, [np.zeros(FRAME_SAMPLES, dtype=np.int16)] * 5))
     await asyncio.sleep(0.03)
     assert a.session.stats.packets_sent == 0
     assert phone.received == []
@@ -486,7 +498,7 @@ async def test_close(net):
     a = await net.leg("a")
     phone = await net.peer()
     a.session.configure(neg(PCMU, phone.port))
-    task = a.session.play([np.zeros(FRAME_SAMPLES, dtype=np.int16)] * 100)
+    task = a.session.play(payloads_for(a.session, [np.zeros(FRAME_SAMPLES, dtype=np.int16)] * 100))
     await asyncio.sleep(0.03)
     a.session.close()
     await asyncio.sleep(0)

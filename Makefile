@@ -1,0 +1,45 @@
+# Hotline: `make run` starts the server, `make test` runs the whole suite, `make bench` the benchmarks.
+# Every target sets up what it needs: the virtualenv, the Python packages and the Debian tools.
+
+VENV      ?= .venv
+PY        := $(VENV)/bin/python
+PYTHON    ?= python3.11
+APT_TOOLS := sipp:sip-tester espeak-ng:espeak-ng sox:sox
+STAMP     := $(VENV)/.installed
+SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: run test bench lint deps apt venv clean
+
+run: deps
+	$(PY) -m hotline serve --config configs/hotline.yaml
+
+test: deps
+	$(PY) -m pytest -q
+
+bench: deps
+	$(PY) -m benchmarks.run
+
+lint: deps
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+
+deps: apt venv
+
+# Debian packages the tests and the softphone use (installed only when missing).
+apt:
+	@missing=""; for pair in $(APT_TOOLS); do cmd=$${pair%%:*}; pkg=$${pair##*:}; \
+	  command -v $$cmd >/dev/null 2>&1 || missing="$$missing $$pkg"; done; \
+	if [ -n "$$missing" ]; then echo "installing Debian packages:$$missing"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; fi
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found; set PYTHON=python3"; exit 1; }
+	[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
