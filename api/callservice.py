@@ -9,6 +9,7 @@ import uuid
 from typing import Any
 
 from api.context import AppContext
+from api.logctx import current_call_id
 from api.store import SegmentRecord
 from asr.events import FinalTranscript, PartialTranscript
 from asr.stream import RecognitionUnavailableError, RecognizeStream
@@ -44,12 +45,12 @@ class CallService:
         self._asr_task: asyncio.Task[None] | None = None
         self._utterance_ends: list[float] = []
         self._media_seen = False
-        self.log = logging.LoggerAdapter(log, {"call_id": self.id})
 
     # -- lifecycle -------------------------------------------------------------
     async def run(self) -> None:
         """Handle the call until it ends; never raises."""
         info = self.call.info
+        current_call_id.set(self.id)  # this task and the tasks it starts log with the call id
         self.ctx.active[self.id] = self
         self.ctx.metrics.active_calls.inc()
         reason = "error"
@@ -58,11 +59,11 @@ class CallService:
                                      or info.caller_user, info.caller_display, info.called, self.language)
             self._publish("state", state="offered", caller=info.caller_number or info.caller_user,
                           called=info.called)
-            self.log.info("INVITE from %s to %s (sip call-id %s)", info.caller_number or info.caller_user,
+            log.info("INVITE from %s to %s (sip call-id %s)", info.caller_number or info.caller_user,
                           info.called, info.sip_call_id)
             reason = await self._answer_and_serve()
         except Exception:
-            self.log.exception("call failed")
+            log.exception("call failed")
             self.call.hangup()
         finally:
             await self._finish(reason)
@@ -74,12 +75,12 @@ class CallService:
                 offer = parse_offer(self.call.offer_sdp)
                 neg = negotiate(offer, self.ctx.settings.media.codecs)
             except NoCommonCodecError as exc:
-                self.log.info("rejecting: %s", exc)
+                log.info("rejecting: %s", exc)
                 self.call.reject(488, "Not Acceptable Here", {"Warning": '304 hotline "Incompatible media format"'})
                 self.ctx.metrics.calls_rejected.labels("488").inc()
                 return "rejected_codec"
             except SdpError as exc:
-                self.log.info("rejecting bad SDP: %s", exc)
+                log.info("rejecting bad SDP: %s", exc)
                 self.call.reject(488, "Not Acceptable Here")
                 self.ctx.metrics.calls_rejected.labels("488").inc()
                 return "rejected_sdp"
@@ -115,7 +116,7 @@ class CallService:
                 event = await asyncio.wait_for(self.call.events.get(), timeout=1.0)
             except TimeoutError:
                 if self._rtp_timed_out():
-                    self.log.info("no RTP for %.0f s: hanging up", self.ctx.settings.media.rtp_timeout_s)
+                    log.info("no RTP for %.0f s: hanging up", self.ctx.settings.media.rtp_timeout_s)
                     self.call.hangup()
                     return "rtp_timeout"
                 continue
@@ -134,7 +135,7 @@ class CallService:
         try:
             neg = negotiate(parse_offer(sdp or ""), self.ctx.settings.media.codecs)
         except SdpError as exc:
-            self.log.info("late-offer answer unusable: %s", exc)
+            log.info("late-offer answer unusable: %s", exc)
             return False
         self.session.configure(neg)
         return True
@@ -160,7 +161,7 @@ class CallService:
             offer = parse_offer(sdp or "")
             neg = negotiate(offer, self.ctx.settings.media.codecs)
         except SdpError as exc:
-            self.log.info("re-INVITE refused: %s", exc)
+            log.info("re-INVITE refused: %s", exc)
             self.call.refuse_update(488, "Not Acceptable Here")
             return
         self.session.configure(neg)
@@ -227,7 +228,7 @@ class CallService:
                 elif isinstance(ev, FinalTranscript):
                     await self._final(ev)
         except Exception:
-            self.log.exception("recognition consumer failed")
+            log.exception("recognition consumer failed")
             self._store_update(recognition="failed", recognition_note="recognizer stopped during the call")
 
     async def _final(self, ev: FinalTranscript) -> None:
@@ -265,13 +266,13 @@ class CallService:
             await self.ctx.store.run(self.ctx.store.update_call, self.id, state="ended", ended_at=_now(),
                                      end_reason=reason)
         except Exception:
-            self.log.exception("could not store the end of the call")
+            log.exception("could not store the end of the call")
         self._publish("state", state="ended", reason=reason)
         self.ctx.bus.close(self.id)
         self.ctx.metrics.calls_ended.labels(reason).inc()
         self.ctx.metrics.active_calls.dec()
         self.ctx.active.pop(self.id, None)
-        self.log.info("call ended: %s", reason)
+        log.info("call ended: %s", reason)
 
     # -- helpers -------------------------------------------------------------------
     def _publish(self, kind: str, **data: Any) -> None:

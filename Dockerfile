@@ -1,0 +1,30 @@
+# Hotline in a container: SIP (UDP+TCP 5060), RTP (20000-20999/udp), HTTP API (8080).
+# Models are not baked in: mount a model directory or run `hotline models pull NAME` into /data/models.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
+    XDG_CACHE_HOME=/data/cache HOTLINE_CONFIG=/etc/hotline/hotline.yaml
+
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends libsndfile1 tini \
+ && rm -rf /var/lib/apt/lists/*
+
+WORKDIR /opt/hotline
+COPY pyproject.toml README.md ./
+COPY voice voice
+COPY media media
+COPY asr asr
+COPY api api
+COPY hotline hotline
+RUN pip install ".[postgres]"
+COPY configs/hotline.yaml /etc/hotline/hotline.yaml
+COPY docker-entrypoint.sh /usr/local/bin/docker-entrypoint.sh
+
+RUN useradd --system --home /data hotline && mkdir -p /data && chown hotline /data
+USER hotline
+WORKDIR /data
+VOLUME ["/data"]
+
+EXPOSE 5060/udp 5060/tcp 8080/tcp 20000-20999/udp
+ENTRYPOINT ["tini", "--", "docker-entrypoint.sh"]
+CMD ["hotline", "serve", "--rtp-ports", "20000-20999"]
