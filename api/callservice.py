@@ -45,6 +45,7 @@ class CallService:
         self._asr_task: asyncio.Task[None] | None = None
         self._utterance_ends: list[float] = []
         self._media_seen = False
+        self._speech_frames = 0
 
     # -- lifecycle -------------------------------------------------------------
     async def run(self) -> None:
@@ -95,9 +96,9 @@ class CallService:
             return "no_media_ports"
         self.session = session
         session.port = port
+        self.state.to(CallState.RINGING)
+        self.call.ring()  # 180 always precedes the 200; ring_ms only adds a pause
         if self.ctx.settings.sip.ring_ms:
-            self.state.to(CallState.RINGING)
-            self.call.ring()
             await asyncio.sleep(self.ctx.settings.sip.ring_ms / 1000)
         if offer is not None:
             neg = negotiate(offer, self.ctx.settings.media.codecs)
@@ -194,6 +195,7 @@ class CallService:
                 self._utterance_ends.append(asyncio.get_running_loop().time())
                 self.stream.flush()
             else:
+                self._speech_frames += 1
                 self.stream.push_frame(out)
 
     def _on_dtmf(self, digit: str, at: float) -> None:
@@ -262,6 +264,7 @@ class CallService:
             self.recorder.close()
         if self.ctx.engine is not None:
             self.ctx.metrics.asr_rtf.set(self.ctx.engine.stats.rtf)
+        self.ctx.metrics.asr_audio.inc(self._speech_frames * 0.02)
         try:
             await self.ctx.store.run(self.ctx.store.update_call, self.id, state="ended", ended_at=_now(),
                                      end_reason=reason)

@@ -6,12 +6,13 @@ variables (``HOTLINE_SIP__PORT=5070``), the YAML file, built-in defaults.
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -41,7 +42,7 @@ class LogSettings(BaseModel):
     level: str = Field("INFO", description="Root log level.")
     json_format: bool = Field(False, alias="json", description="One JSON object per line instead of text.")
 
-    model_config = {"populate_by_name": True}
+    model_config = ConfigDict(populate_by_name=True, extra="forbid")
 
 
 class Settings(BaseSettings):
@@ -69,6 +70,9 @@ class Settings(BaseSettings):
         return (init_settings, env_settings)
 
 
+_SECTIONS = ("sip", "media", "asr", "http", "store", "log")
+
+
 def _read_yaml(path: Path) -> dict[str, Any]:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -93,17 +97,33 @@ def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _env_value(raw: str) -> Any:
+    """JSON for lists, mappings and null (``HOTLINE_MEDIA__CODECS='["PCMU"]'``); plain strings otherwise."""
+    text = raw.strip()
+    if text[:1] in ("[", "{") or text == "null":
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError:
+            return raw
+    return raw
+
+
 def _env_overrides() -> dict[str, Any]:
-    """Nested dict of HOTLINE_A__B=value environment variables (values stay strings)."""
+    """Nested dict from ``HOTLINE_SECTION__KEY=value`` and ``HOTLINE_TOPLEVEL=value`` variables."""
     out: dict[str, Any] = {}
+    top_level = {name for name, f in Settings.model_fields.items() if name not in _SECTIONS}
     for name, value in os.environ.items():
-        if not name.startswith("HOTLINE_") or name in ("HOTLINE_CONFIG",) or "__" not in name:
+        if not name.startswith("HOTLINE_"):
             continue
-        parts = name[len("HOTLINE_") :].lower().split("__")
+        path = name[len("HOTLINE_") :].lower().split("__")
+        if len(path) == 1 and path[0] not in top_level:
+            continue  # other HOTLINE_* variables (HOTLINE_CONFIG, secrets named by settings) are not settings
+        if len(path) > 1 and path[0] not in _SECTIONS:
+            continue
         node = out
-        for part in parts[:-1]:
+        for part in path[:-1]:
             node = node.setdefault(part, {})
-        node[parts[-1]] = value
+        node[path[-1]] = _env_value(value)
     return out
 
 

@@ -61,18 +61,42 @@ def get_transcript(request: Request, call_id: str) -> dict[str, Any]:
     }
 
 
+def _snapshot(ctx: AppContext, call_id: str) -> list[dict[str, Any]] | None:
+    """Events rebuilt from the store, for calls the live bus no longer holds (after a restart)."""
+    call = ctx.store.get_call(call_id)
+    if call is None:
+        return None
+    events: list[dict[str, Any]] = [{"type": "state", "state": call.state, "reason": call.end_reason}]
+    events += [{"type": "final", "leg": s.leg, "start": s.start, "end": s.end, "text": s.text,
+                "confidence": s.confidence, "words": s.words} for s in ctx.store.transcript(call_id)]
+    if call.state == "ended":
+        events.append({"type": "state", "state": "ended", "reason": call.end_reason})
+    return [{"id": i, "call_id": call_id, "snapshot": True, **e} for i, e in enumerate(events, start=1)]
+
+
 @router.websocket("/calls/{call_id}/events")
 async def call_events(ws: WebSocket, call_id: str, after: int = 0) -> None:
-    """Live events of one call (state, partial, final, dtmf, ...), replaying from event id ``after``."""
+    """Live events of one call (state, partial, final, dtmf, ...), replaying from event id ``after``.
+
+    Close codes: 4401 missing or invalid key, 4404 unknown call. A call this node's
+    bus no longer holds is served as a snapshot from the store, then closed.
+    """
     ctx: AppContext = ws.app.state.ctx
+    await ws.accept()
     who = await asyncio.to_thread(websocket_principal, ws)
     if who is None:
         await ws.close(code=4401, reason="missing or invalid API key")
         return
-    if not ctx.bus.known(call_id) and await asyncio.to_thread(ctx.store.get_call, call_id) is None:
-        await ws.close(code=4404, reason=f"no call {call_id}")
+    if not ctx.bus.known(call_id):
+        snapshot = await asyncio.to_thread(_snapshot, ctx, call_id)
+        if snapshot is None:
+            await ws.close(code=4404, reason=f"no call {call_id}")
+            return
+        for event in snapshot:
+            if event["id"] > after:
+                await ws.send_json(event)
+        await ws.close()
         return
-    await ws.accept()
     backlog, queue, ended = ctx.bus.subscribe(call_id, after)
     try:
         for event in backlog:

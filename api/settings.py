@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class HttpSettings(BaseModel):
     """The REST/WebSocket listener."""
+
+    model_config = ConfigDict(extra="forbid")
 
     host: str = Field("127.0.0.1", description="Address the HTTP API binds to.")
     port: int = Field(8080, ge=1, le=65535, description="HTTP API port.")
@@ -14,6 +16,8 @@ class HttpSettings(BaseModel):
 
 class StoreSettings(BaseModel):
     """The database."""
+
+    model_config = ConfigDict(extra="forbid")
 
     url: str = Field(
         "sqlite:///var/hotline.db",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 
 def _default_cache() -> Path:
@@ -15,6 +15,8 @@ def _default_cache() -> Path:
 
 class AsrSettings(BaseModel):
     """Which recognizer runs, on which model, for which called number."""
+
+    model_config = ConfigDict(extra="forbid")
 
     enabled: bool = Field(True, description="Turn recognition off entirely (calls are still answered).")
     model: str | None = Field(

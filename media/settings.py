@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from media.paths import DEFAULT_GREETING
 
 
 class MediaSettings(BaseModel):
     """RTP and audio processing settings."""
+
+    model_config = ConfigDict(extra="forbid")
 
     rtp_host: str = Field("127.0.0.1", description="Address RTP sockets bind to and advertise in SDP.")
     rtp_port_min: int = Field(20000, ge=1024, le=65534, description="First port of the RTP range (even).")
@@ -23,7 +25,7 @@ class MediaSettings(BaseModel):
     greeting: Path | None = Field(DEFAULT_GREETING, description="WAV/FLAC greeting played on answer; null=off.")
     vad_aggressiveness: int = Field(2, ge=0, le=3, description="webrtcvad mode, 0 (lenient) to 3 (strict).")
     vad_padding_ms: int = Field(300, ge=0, le=2000, description="Audio kept around speech for recognition.")
-    vad_silence_ms: int = Field(600, ge=100, le=5000, description="Silence that ends an utterance.")
+    vad_silence_ms: int = Field(300, ge=100, le=5000, description="Silence that ends an utterance.")
     record_calls: bool = Field(False, description="Write a WAV per call leg under record_dir.")
     record_dir: Path = Field(Path("var/recordings"), description="Where call recordings go.")
     rtp_timeout_s: float = Field(60.0, ge=0, description="Hang up when no RTP arrives for this long (0=never).")

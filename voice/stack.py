@@ -130,13 +130,14 @@ class SipStack:
         from_user = frm.getUrl().username
         display = frm.getUri().name
         user = pai_user or from_user
+        called = req.getRURI().username
         source, transport = getattr(req, "source", (("", 0), "udp"))
         return CallerInfo(
             sip_call_id=str(req.getHFBody("call-id")),
             caller_user=user,
             caller_number=normalize_number(user, self.settings.default_region),
             caller_display=display or None,
-            called=req.getRURI().username,
+            called=normalize_number(called, self.settings.default_region) or called,
             source=(str(source[0]), int(source[1])),
             transport=str(transport),
         )
