@@ -99,7 +99,12 @@ class CallService:
         self.state.to(CallState.RINGING)
         self.call.ring()  # 180 always precedes the 200; ring_ms only adds a pause
         if self.ctx.settings.sip.ring_ms:
-            await asyncio.sleep(self.ctx.settings.sip.ring_ms / 1000)
+            try:  # the caller may give up (CANCEL) while it rings
+                event = await asyncio.wait_for(self.call.events.get(), self.ctx.settings.sip.ring_ms / 1000)
+            except TimeoutError:
+                event = None
+            if isinstance(event, RemoteHangup):
+                return "abandoned"
         if offer is not None:
             neg = negotiate(offer, self.ctx.settings.media.codecs)
             session.configure(neg)

@@ -82,6 +82,7 @@ class UaOps:
         self.offer_sdp: str | None = None
         self.call: Any = None
         self.answered = False
+        self.live = True  # False once the call is over for us, though sippy may keep the UA a while
         self._deliver = deliver
         self._on_dead = on_dead
         self.ua = UA(global_config, event_cb=self._event, dead_cbs=(self._dead,))
@@ -105,12 +106,15 @@ class UaOps:
 
     def reject(self, code: int, reason: str, headers: dict[str, str]) -> None:
         """A final error response."""
+        if not self.answered:
+            self.live = False
         event = CCEventFail((code, reason))
         event.extra_headers = _headers(headers)
         self.ua.recvEvent(event)
 
     def hangup(self) -> None:
         """BYE after answer, 480 before."""
+        self.live = False
         if self.answered:
             self.ua.recvEvent(CCEventDisconnect())
         else:
@@ -131,10 +135,12 @@ class UaOps:
             body = event.getData()
             self._deliver(self, "event", Reinvite(str(body) if body is not None else None))
         elif isinstance(event, CCEventDisconnect | CCEventFail):
+            self.live = False
             reason = "bye" if self.answered else "cancel"
             self._deliver(self, "event", RemoteHangup(reason))
 
     def _dead(self, ua: Any, rtime: Any = None, origin: Any = None, *args: Any) -> None:
+        self.live = False
         if self.call is not None:
             self._deliver(self, "event", RemoteHangup("dead"))
         self._on_dead(self)

@@ -99,23 +99,35 @@ class SipStack:
             log.exception("sippy loop crashed")
 
     def _recv_request(self, req: Any, sip_t: Any) -> Any:
-        from voice.sipside import UaOps, options_response, simple_response
+        from voice.sipside import ALLOW, UaOps, options_response, simple_response
 
         method = req.getMethod()
-        if req.getHFBody("to").getTag() is not None:
+        if req.getHFBody("to").getTag() is not None or method in ("BYE", "CANCEL", "ACK", "INFO", "UPDATE"):
+            # in-dialog requests of live dialogs never get here (sippy routes them to their UA)
             return simple_response(req, 481, "Call/Transaction Does Not Exist")
         if method == "OPTIONS":
             return options_response(req)
         if method != "INVITE":
-            return simple_response(req, 405 if method in ("BYE", "CANCEL") else 501,
-                                   "Method Not Allowed" if method in ("BYE", "CANCEL") else "Not Implemented")
-        if len(self._uas) >= self.settings.max_calls:
+            return simple_response(req, 501, "Not Implemented", {"Allow": ALLOW})
+        if req.countHFs("contact") == 0:
+            return simple_response(req, 400, "Missing Contact")
+        if self.live_calls >= self.settings.max_calls:
             self.rejected_busy += 1
             return simple_response(req, 503, "Service Unavailable", {"Retry-After": str(self.settings.retry_after_s)})
-        info = self._caller_info(req)
-        ops = UaOps(self.global_config, info, self._deliver, self._on_dead)
-        self._uas[info.sip_call_id] = ops
-        return ops.ua.recvRequest(req, sip_t)
+        try:
+            info = self._caller_info(req)
+            ops = UaOps(self.global_config, info, self._deliver, self._on_dead)
+            self._uas[info.sip_call_id] = ops
+            return ops.ua.recvRequest(req, sip_t)
+        except Exception:
+            log.exception("INVITE could not be handled")
+            self._uas.pop(str(req.getHFBody("call-id")), None)
+            return simple_response(req, 400, "Bad Request")
+
+    @property
+    def live_calls(self) -> int:
+        """Dialogs not yet ended (ended ones linger in sippy for its 32 s clean-up)."""
+        return sum(1 for ops in self._uas.values() if ops.live)
 
     def _caller_info(self, req: Any) -> CallerInfo:
         pai_user: str | None = None
