@@ -20,6 +20,7 @@ from media.sdp import Negotiated
 
 log = logging.getLogger("hotline.media")
 
+RELATCH_PACKETS = 5
 FrameSink = Callable[[AudioFrame], None]
 DtmfSink = Callable[[str, float], None]
 
@@ -52,6 +53,8 @@ class RtpSession(asyncio.DatagramProtocol):
         self._encoder: FrameEncoder | None = None
         self._remote: tuple[str, int] | None = None
         self._latched = False
+        self._candidate: tuple[str, int] | None = None
+        self._candidate_hits = 0
         self._pending = np.zeros(0, dtype=np.int16)
         self._frame_index = 0
         self._seq = random.randint(0, 0xFFFF)
@@ -82,12 +85,34 @@ class RtpSession(asyncio.DatagramProtocol):
         if pkt.payload_type not in (neg.payload_type, neg.telephone_event_pt):
             self.stats.foreign_packets += 1
             return
+        if not self._latch(addr):
+            return
         self.last_rx = asyncio.get_running_loop().time()
-        if not self._latched or addr != self._remote:
-            self._remote = addr  # symmetric RTP: answer to where the media comes from
-            self._latched = True
         for ready in self._jitter.push(pkt):
             self._release(ready)
+
+    def _latch(self, addr: tuple[str, int]) -> bool:
+        """Symmetric RTP: send to where the caller's media comes from.
+
+        The first valid packet latches. Another source takes over only after
+        ``RELATCH_PACKETS`` packets in a row (a NAT rebinding), so a stray or forged
+        packet neither redirects our audio nor enters the caller's stream.
+        """
+        if not self._latched:
+            self._remote, self._latched = addr, True
+            return True
+        if addr == self._remote:
+            self._candidate, self._candidate_hits = None, 0
+            return True
+        if addr == self._candidate:
+            self._candidate_hits += 1
+        else:
+            self._candidate, self._candidate_hits = addr, 1
+        if self._candidate_hits < RELATCH_PACKETS:
+            self.stats.foreign_packets += 1
+            return False
+        self._remote, self._candidate, self._candidate_hits = addr, None, 0
+        return True
 
     def error_received(self, exc: Exception) -> None:
         log.debug("rtp %s socket error: %s", self.leg, exc)

@@ -16,12 +16,12 @@ from sippy.CCEvents import (
 )
 from sippy.MsgBody import MsgBody
 from sippy.SipHeader import SipHeader
-from sippy.SipTransactionManager import SipTransactionManager
 from sippy.UA import UA
 
 from voice.call import CallerInfo
 from voice.events import Acked, Reinvite, RemoteHangup
 from voice.settings import SipSettings
+from voice.transactions import HotlineTransactionManager
 from voice.wirelog import WireLogger
 
 ALLOW = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO"
@@ -34,15 +34,12 @@ def build_transaction_manager(settings: SipSettings, recv_request: Callable[...,
         "_sip_port": settings.port,
         "_sip_logger": WireLogger(),
     }
-    tm_class: type = SipTransactionManager
-    if settings.tcp:
-        from voice.tcp import HotlineTransactionManager, TcpSipServer
-
-        tm_class = HotlineTransactionManager
-    tm = tm_class(global_config, recv_request)
+    tm = HotlineTransactionManager(global_config, recv_request)
     global_config["_sip_tm"] = tm
     if settings.tcp:
         from sippy.Network_server import Network_server_opts
+
+        from voice.tcp import TcpSipServer
 
         opts = Network_server_opts((settings.host, settings.port), tm.handleIncoming)
         global_config["_tcp_server"] = TcpSipServer(opts)

@@ -21,11 +21,9 @@ import socket
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any
 
 from sippy.Core.EventDispatcher import ED2
 from sippy.Network_server import Network_server, Network_server_opts, Remote_address
-from sippy.SipTransactionManager import SipTransactionManager
 from sippy.Time.MonoTime import MonoTime
 
 log = logging.getLogger("hotline.voice.tcp")
@@ -293,45 +291,3 @@ class TcpSipServer(Network_server):
                 if self._conns.get(key) is conn:
                     del self._conns[key]
             conn.writer.close()
-
-
-class HotlineTransactionManager(SipTransactionManager):
-    """sippy transaction manager that also speaks SIP over TCP.
-
-    Client transactions whose target transport is ``tcp`` go through ``global_config['_tcp_server']``.
-    On TCP the request retransmission timer (Timer A) and the retransmission of non-2xx final INVITE
-    responses (Timer G) are off (RFC 3261 §17.1.1.2, §17.2.1); 2xx retransmission stays (§13.3.1.4).
-    """
-
-    def newTransaction(
-        self,
-        msg: Any,
-        resp_cb: Any = None,
-        laddress: Any = None,
-        userv: Any = None,
-        cb_ifver: int = 1,
-        compact: bool = False,
-        t: Any = None,
-    ) -> Any:
-        """Start a client transaction; see ``SipTransactionManager.newTransaction``."""
-        if userv is None and str(msg.getTarget()[1]).lower() == "tcp":
-            userv = self.global_config.get("_tcp_server")
-            if userv is None:
-                raise RuntimeError(f"SIP/TCP target {msg.getTarget()[0]!r} but no '_tcp_server' in global_config")
-        tr = super().newTransaction(msg, resp_cb, laddress, userv, cb_ifver, compact, t)
-        if tr.userv.transport == "tcp" and tr.teA is not None:
-            tr.teA.cancel()
-            tr.teA = None
-        return tr
-
-    def sendResponse(
-        self, resp: Any, t: Any = None, retrans: bool = False, ack_cb: Any = None, lossemul: int = 0
-    ) -> None:
-        """Send a response in a server transaction; see ``SipTransactionManager.sendResponse``."""
-        if t is None:
-            t = self.tserver[resp.getTId(wBRN=True)]
-        on_tcp = t.userv is not None and t.userv.transport == "tcp"
-        super().sendResponse(resp, t, retrans, ack_cb, lossemul)
-        if on_tcp and resp.getSCode()[0] >= 300 and t.teA is not None:
-            t.teA.cancel()
-            t.teA = None

@@ -6,12 +6,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from media.settings import MediaSettings
 import yaml
 from pydantic import BaseModel, ValidationError
 
 from api.config import BUNDLED_CONFIG, ConfigError, Settings, load_settings
+from media.settings import MediaSettings
 
 
 @pytest.fixture(autouse=True)
@@ -151,7 +150,8 @@ def test_hotline_config_points_to_another_file(tmp_path, monkeypatch):
     assert settings.environment == "prod"
     assert settings.http.port == 8181
     # Keys absent from that file take built-in defaults, not the bundled file's values.
-    monkeypatch.setattr("api.config.BUNDLED_CONFIG", _write(tmp_path, "media:\n  vad_silence_ms: 900\n", "bundled.yaml"))
+    bundled = _write(tmp_path, "media:\n  vad_silence_ms: 900\n", "bundled.yaml")
+    monkeypatch.setattr("api.config.BUNDLED_CONFIG", bundled)
     assert load_settings().media.vad_silence_ms == MediaSettings().vad_silence_ms
 
 

@@ -11,7 +11,7 @@ from media.frame import FRAME_SAMPLES, AudioFrame
 from media.ports import PortAllocator
 from media.rtp import RtpPacket
 from media.sdp import Negotiated
-from media.session import RtpSession
+from media.session import RELATCH_PACKETS, RtpSession
 from tests.media.helpers import (
     UdpPeer,
     aligned_snr,
@@ -458,6 +458,22 @@ async def test_symmetric_rtp_latches_to_real_source(net):
     # a re-INVITE naming another address does not undo the latch
     a.session.configure(neg(PCMU, 50002))
     assert a.session.remote == (HOST, phone.port)
+
+
+async def test_a_forged_packet_neither_redirects_nor_enters_the_stream(net):
+    a = await net.leg("a")
+    phone, attacker = await net.peer(), await net.peer()
+    a.session.configure(neg(PCMU, phone.port))
+    phone.send(rtp(1, bytes(160)), (HOST, a.port))
+    assert await wait_until(lambda: a.session.remote == (HOST, phone.port))
+    for seq in (2, 3):
+        attacker.send(rtp(seq, bytes(160), ssrc=0xBAD), (HOST, a.port))
+    assert await wait_until(lambda: a.session.stats.foreign_packets == 2)
+    assert a.session.remote == (HOST, phone.port)
+    # a real rebinding (the phone's NAT moved) takes over after a run of packets
+    for seq in range(2, 2 + RELATCH_PACKETS):
+        attacker.send(rtp(seq, bytes(160)), (HOST, a.port))
+    assert await wait_until(lambda: a.session.remote == (HOST, attacker.port))
 
 
 @pytest.mark.parametrize(

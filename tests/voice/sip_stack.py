@@ -35,7 +35,8 @@ from sippy.Time.Timeout import Timeout
 from sippy.UA import UA
 from sippy.Udp_server import Udp_server_opts
 
-from voice.tcp import HotlineTransactionManager, TcpSipServer
+from voice.tcp import TcpSipServer
+from voice.transactions import HotlineTransactionManager
 
 SDP = (
     "v=0\r\n"

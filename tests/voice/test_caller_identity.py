@@ -36,9 +36,11 @@ def sipp_pai_call(server: ServerHandle, tmp_path: Path, pai_user: str, called: s
     [("0441234567", "+380441234567"), ("+14155550123", "+14155550123"), ("00380501234567", "+380501234567")],
 )
 def test_number_from_p_asserted_identity(sip_server, tmp_path, pai_user, expected):
-    called = f"did{abs(hash(pai_user)) % 100000}"
+    suffix = f"{len(pai_user):02d}{sum(map(ord, pai_user)) % 1000:03d}"
+    called = f"04412{suffix}"  # a national DID, stored as E.164 too
     sipp_pai_call(sip_server, tmp_path, pai_user, called)
     with sip_server.client() as c:
-        calls = [x for x in c.get("/api/v1/calls", params={"limit": 500}).json()["calls"] if x["called_number"] == called]
+        calls = c.get("/api/v1/calls", params={"limit": 500, "number": f"+3804412{suffix}"}).json()["calls"]
     assert len(calls) == 1
+    assert calls[0]["called_number"] == f"+3804412{suffix}"
     assert calls[0]["caller_number"] == expected
