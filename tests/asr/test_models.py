@@ -312,7 +312,7 @@ def test_cli_path_list_and_pull(serve, fake_model_archive, cache_dir):
 def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     code = "import sys; sys.argv[0] = 'hotline'; from hotline.cli import main; main()"
     cmd = [sys.executable, "-c", code, "models", *args]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=60, env=env)
+    return subprocess.run(cmd, capture_output=True, text=True, errors="replace", timeout=60, env=env)
 
 
 def test_cli_subprocess_pull_with_base_url_override(server, cache_dir):

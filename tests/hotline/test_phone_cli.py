@@ -65,7 +65,7 @@ def sipp_uas() -> Iterator[object]:
 
 def _phone(*args: str, timeout: float = 20.0) -> subprocess.CompletedProcess[str]:
     cmd = [sys.executable, "-c", "from hotline.cli import main; main()", "phone", "call", *args]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
+    return subprocess.run(cmd, capture_output=True, text=True, errors="replace", timeout=timeout, check=False)
 
 
 def _last_json(stdout: str) -> dict[str, object]:

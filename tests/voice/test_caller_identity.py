@@ -26,7 +26,7 @@ def sipp_pai_call(server: ServerHandle, tmp_path: Path, pai_user: str, called: s
     proc = subprocess.run(
         ["sipp", "-sf", str(SCENARIOS / "uac_pai.xml"), "-inf", str(inj), "-i", "127.0.0.1", "-p", str(free_port()),
          "-m", "1", "-timeout", "20", "-timeout_error", f"127.0.0.1:{server.sip_port}"],
-        capture_output=True, text=True, timeout=60, cwd=tmp_path,
+        capture_output=True, text=True, errors="replace", timeout=60, cwd=tmp_path,
     )
     assert proc.returncode == 0, f"sipp failed:\n{proc.stdout[-2000:]}\n{server.log()[-3000:]}"
 

@@ -179,7 +179,7 @@ def sipp(tmp_path: Path, *args: str, timeout: float = 40.0) -> subprocess.Comple
     assert SIPP is not None
     cmd = [SIPP, "-t", "t1", "-i", "127.0.0.1", "-p", str(_free_port()), "-m", "1",
            "-timeout", "20", "-timeout_error", "-nostdin", *args]
-    return subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=timeout, check=False)
+    return subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, errors="replace", timeout=timeout, check=False)
 
 
 def assert_ok(res: subprocess.CompletedProcess[str], stack: Stack) -> None:
@@ -215,7 +215,7 @@ def test_request_to_tcp_target_opens_connection_without_retransmissions(stack: S
     uas = subprocess.Popen(
         [SIPP, "-t", "t1", "-sf", str(SCENARIOS / "options_uas.xml"), "-i", "127.0.0.1", "-p", str(uas_port),
          "-m", "1", "-timeout", "20", "-timeout_error", "-nostdin"],
-        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, errors="replace",
     )
     try:
         _wait_listening(uas_port)
