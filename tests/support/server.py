@@ -23,7 +23,8 @@ HOTLINE = [sys.executable, "-m", "hotline"]
 
 def run_cli(*args: str, timeout: float = 60, check: bool = True) -> subprocess.CompletedProcess[str]:
     """Run the hotline CLI."""
-    proc = subprocess.run([*HOTLINE, *args], capture_output=True, text=True, errors="replace", timeout=timeout, cwd=ROOT)
+    proc = subprocess.run([*HOTLINE, *args], capture_output=True, text=True, errors="replace", timeout=timeout,
+                          cwd=ROOT)
     if check and proc.returncode != 0:
         raise AssertionError(f"hotline {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
     return proc

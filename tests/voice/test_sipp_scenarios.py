@@ -110,7 +110,8 @@ class Sipp:
         if pause_ms is not None:
             cmd += ["-d", str(pause_ms)]
         cmd += [*args, f"127.0.0.1:{server.sip_port}"]
-        proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, errors="replace")
+        proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                errors="replace")
         return cls(server, scenario, cwd, proc, cid)
 
     def sip_call_id(self, n: int = 1) -> str:

@@ -179,7 +179,8 @@ def sipp(tmp_path: Path, *args: str, timeout: float = 40.0) -> subprocess.Comple
     assert SIPP is not None
     cmd = [SIPP, "-t", "t1", "-i", "127.0.0.1", "-p", str(_free_port()), "-m", "1",
            "-timeout", "20", "-timeout_error", "-nostdin", *args]
-    return subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, errors="replace", timeout=timeout, check=False)
+    return subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, errors="replace", timeout=timeout,
+                          check=False)
 
 
 def assert_ok(res: subprocess.CompletedProcess[str], stack: Stack) -> None:
