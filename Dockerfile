@@ -16,8 +16,12 @@ COPY media media
 COPY asr asr
 COPY api api
 COPY hotline hotline
-RUN pip install ".[postgres]"
+COPY biometrics biometrics
+RUN pip install ".[postgres]" && pip install --no-deps "resemblyzer==0.1.4"
 COPY configs/hotline.yaml /etc/hotline/hotline.yaml
+COPY configs/voiceprint /etc/hotline/voiceprint
+ENV HOTLINE_BIOMETRICS__COHORT_FILE=/etc/hotline/voiceprint/cohort.npz \
+    HOTLINE_BIOMETRICS__CALIBRATION_FILE=/etc/hotline/voiceprint/calibration.json
 COPY docker-entrypoint.sh /usr/local/bin/docker-entrypoint.sh
 
 RUN useradd --system --home /data hotline && mkdir -p /data && chown hotline /data

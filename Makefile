@@ -8,13 +8,26 @@ APT_TOOLS := sipp:sip-tester espeak-ng:espeak-ng sox:sox
 STAMP     := $(VENV)/.installed
 SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test bench lint deps apt venv clean
+.PHONY: run test test-speechbrain bench lint deps apt venv clean
 
 run: deps
 	$(PY) -m hotline serve --config configs/hotline.yaml
 
 test: deps
 	$(PY) -m pytest -q
+
+# SpeechBrain (ECAPA-TDNN) needs torchaudio, i.e. torch 2.9.1 and several GB: its own venv and target.
+SB_VENV := .venv-speechbrain
+test-speechbrain: apt
+	[ -x $(SB_VENV)/bin/python ] || $(PYTHON) -m venv $(SB_VENV)
+	$(SB_VENV)/bin/python -m pip install -q --upgrade pip
+	$(SB_VENV)/bin/python -m pip install -q torch==2.9.1 'torchaudio==2.9.*'
+	# hotline pins torch 2.13 for the main venv: install it here without resolving its pins
+	$(SB_VENV)/bin/python -m pip install -q speechbrain numpy soundfile soxr samplerate webrtcvad-wheels \
+	  pydantic pydantic-settings librosa scipy cryptography pyyaml typer rich pytest pytest-timeout pytest-asyncio \
+	  G722 httpx vosk phonenumbers
+	$(SB_VENV)/bin/python -m pip install -q --no-deps -e . 'resemblyzer==0.1.4'
+	$(SB_VENV)/bin/python -m pytest -q -rs -p no:cacheprovider tests/biometrics/test_speechbrain_local.py
 
 bench: deps
 	$(PY) -m benchmarks.run
@@ -39,6 +52,10 @@ $(STAMP): pyproject.toml
 	[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[dev]'
+	# resemblyzer (speaker encoder, weights in its wheel) wants the `webrtcvad` sdist, which would
+	# overwrite the same module from webrtcvad-wheels: install it without its dependencies (they are
+	# all in pyproject.toml).
+	$(PY) -m pip install -q --no-deps 'resemblyzer==0.1.4'
 	touch $(STAMP)
 
 clean:

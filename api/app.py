@@ -11,6 +11,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from api.auth import AnyRole
 from api.context import AppContext
 from api.routes_calls import router as calls_router
+from api.routes_voiceprints import router as voiceprints_router
 
 
 def create_app(ctx: AppContext) -> FastAPI:
@@ -18,12 +19,14 @@ def create_app(ctx: AppContext) -> FastAPI:
     app = FastAPI(title="Hotline", version="0.1.0", docs_url="/docs", redoc_url=None)
     app.state.ctx = ctx
     app.include_router(calls_router)
+    app.include_router(voiceprints_router)
 
     @app.get("/health")
     def health() -> dict[str, Any]:
         """Liveness, without authentication."""
         return {"status": "ok", "active_calls": len(ctx.active),
-                "recognition": "ok" if ctx.engine is not None else "unavailable"}
+                "recognition": "ok" if ctx.engine is not None else "unavailable",
+                "biometrics": "ok" if ctx.voiceprints is not None else "unavailable"}
 
     @app.get("/metrics", dependencies=[AnyRole])
     def metrics(request: Request) -> Response:

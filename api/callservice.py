@@ -10,7 +10,8 @@ from typing import Any
 
 from api.context import AppContext
 from api.logctx import current_call_id
-from api.store import SegmentRecord
+from api.passive import CallVerification
+from api.store import Principal, SegmentRecord
 from asr.events import FinalTranscript, PartialTranscript
 from asr.stream import RecognitionUnavailableError, RecognizeStream
 from media.frame import AudioFrame
@@ -25,6 +26,7 @@ from voice.state import CallState, CallStateMachine
 
 log = logging.getLogger("hotline.call")
 CALLER = "caller"
+SYSTEM = Principal(0, "system", "hotline")
 
 
 class CallService:
@@ -45,6 +47,7 @@ class CallService:
         self._asr_task: asyncio.Task[None] | None = None
         self._utterance_ends: list[float] = []
         self._media_seen = False
+        self.verification = CallVerification(ctx.voiceprints, ctx.store, self.id, self._publish)
         self._speech_frames = 0
 
     # -- lifecycle -------------------------------------------------------------
@@ -111,6 +114,7 @@ class CallService:
             body = self.sdp.answer(port, neg)
         else:
             body = self.sdp.offer(port, self.ctx.settings.media.codecs)
+        self._begin_media()  # before the 200 goes out: the caller's first packets may beat the ACK
         self.call.answer(body)
         self.state.to(CallState.ANSWERED)
         return await self._serve(offer is None)
@@ -154,12 +158,15 @@ class CallService:
         await self.ctx.store.run(self.ctx.store.update_call, self.id, state="connected",
                                  answered_at=_now(), codec=codec)
         self._publish("state", state="connected", codec=codec)
-        self._start_recognition()
-        if self.ctx.settings.media.record_calls:
-            path = self.ctx.settings.media.record_dir / f"{self.id}-{CALLER}.wav"
-            self.recorder = LegRecorder(path)
+        await self._claim_by_phone()
         if self.ctx.greeting is not None and neg is not None:
             self.session.play(self.ctx.greeting.payloads(neg.codec.name))
+
+    def _begin_media(self) -> None:
+        """Start everything that consumes the caller's audio (recognition, recording)."""
+        if self.ctx.settings.media.record_calls:
+            self.recorder = LegRecorder(self.ctx.settings.media.record_dir / f"{self.id}-{CALLER}.wav")
+        self._start_recognition()
 
     def _reinvite(self, sdp: str | None) -> None:
         assert self.session is not None
@@ -193,6 +200,7 @@ class CallService:
             self._publish("media", first_frame_at=time.time())  # wall clock of the caller's first audio
         if self.recorder is not None:
             self.recorder.write(frame)
+        self.verification.push(frame)
         if self.stream is None:
             return
         for out in self.vad.push(frame):
@@ -202,6 +210,15 @@ class CallService:
             else:
                 self._speech_frames += 1
                 self.stream.push_frame(out)
+
+    async def _claim_by_phone(self) -> None:
+        number = self.call.info.caller_number
+        customer = await self.ctx.store.run(self.ctx.store.customer_by_phone, number) if number else None
+        reason = "caller number" if customer else "no customer has the caller's number"
+        try:
+            await self.verification.claim(customer.id if customer else None, SYSTEM, reason)
+        except Exception:
+            log.exception("could not start passive verification; the call goes on")
 
     def _on_dtmf(self, digit: str, at: float) -> None:
         self._publish("dtmf", digit=digit, at=at)
@@ -222,7 +239,7 @@ class CallService:
                 status, note = "unavailable", str(exc)
         if self.stream is not None:
             self._asr_task = asyncio.get_running_loop().create_task(self._consume(self.stream))
-        elif self.session is not None and self.recorder is None and not self.ctx.settings.media.record_calls:
+        elif self.session is not None and not self.ctx.settings.media.record_calls and self.ctx.voiceprints is None:
             self.session.decode_audio = False  # nothing consumes the audio
         self._store_update(recognition=status, recognition_note=note)
         self._publish("recognition", status=status, note=note)
@@ -265,6 +282,7 @@ class CallService:
             self.stream.end_input()  # the last words before BYE are decoded, never dropped
         if self._asr_task is not None:
             await self._asr_task
+        await self.verification.finish()
         if self.recorder is not None:
             self.recorder.close()
         if self.ctx.engine is not None:

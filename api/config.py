@@ -21,6 +21,7 @@ from pydantic_settings import (
 
 from api.settings import HttpSettings, StoreSettings
 from asr.settings import AsrSettings
+from biometrics.settings import BiometricsSettings
 from media.settings import MediaSettings
 from voice.settings import SipSettings
 
@@ -54,6 +55,7 @@ class Settings(BaseSettings):
     http: HttpSettings = Field(default_factory=HttpSettings)
     store: StoreSettings = Field(default_factory=StoreSettings)
     log: LogSettings = Field(default_factory=LogSettings)
+    biometrics: BiometricsSettings = Field(default_factory=BiometricsSettings)
     environment: Literal["dev", "prod"] = Field("dev", description="dev or prod.")
 
     model_config = SettingsConfigDict(env_prefix="HOTLINE_", env_nested_delimiter="__", extra="forbid")
@@ -70,7 +72,7 @@ class Settings(BaseSettings):
         return (init_settings, env_settings)
 
 
-_SECTIONS = ("sip", "media", "asr", "http", "store", "log")
+_SECTIONS = ("sip", "media", "asr", "http", "store", "log", "biometrics")
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:

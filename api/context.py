@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from api.bus import EventBus
 from api.config import Settings
@@ -12,6 +12,9 @@ from api.store import Store
 from asr.vosk_engine import VoskEngine
 from media.ports import PortAllocator
 from media.prompt import Prompt
+
+if TYPE_CHECKING:
+    from api.voiceprints import Voiceprints
 
 
 @dataclass
@@ -26,6 +29,8 @@ class AppContext:
     engine: VoskEngine | None = None
     engine_note: str | None = None  # why recognition is unavailable, when it is
     greeting: Prompt | None = None
+    voiceprints: Voiceprints | None = None
+    voiceprint_note: str | None = None  # why biometrics are unavailable, when they are
     active: dict[str, Any] = field(default_factory=dict)  # call id -> CallService
 
     def language_for(self, called: str | None) -> str:

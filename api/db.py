@@ -14,6 +14,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     TypeDecorator,
@@ -71,6 +72,8 @@ class Call(Base):
     end_reason: Mapped[str | None] = mapped_column(String(32))
     recognition: Mapped[str] = mapped_column(String(16), default="pending")
     recognition_note: Mapped[str | None] = mapped_column(Text)
+    customer_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    verification: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class TranscriptSegment(Base):
@@ -114,6 +117,58 @@ class ApiKey(Base):
     name: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Customer(Base):
+    """A customer (the minimal record the shared profile extends)."""
+
+    __tablename__ = "customers"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class CustomerPhone(Base):
+    """A customer's phone number, E.164, unique across customers."""
+
+    __tablename__ = "customer_phones"
+
+    phone: Mapped[str] = mapped_column(String(32), primary_key=True)
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), index=True)
+
+
+class VoiceprintRow(Base):
+    """An encrypted voiceprint template (AES-GCM); never returned by the API."""
+
+    __tablename__ = "voiceprints"
+
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True)
+    model_id: Mapped[str] = mapped_column(String(64))
+    model_version: Mapped[str] = mapped_column(String(128))
+    template: Mapped[bytes] = mapped_column(LargeBinary)
+    key_id: Mapped[str] = mapped_column(String(32))
+    net_speech_s: Mapped[float] = mapped_column(Float)
+    enrolled_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    enrolled_by: Mapped[str] = mapped_column(String(255))
+    consent: Mapped[dict[str, Any]] = mapped_column(JSON)
+    sources: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+
+class AuditEntry(Base):
+    """Who did what to which voiceprint, when, with what result. Never audio or embeddings."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16))
+    action: Mapped[str] = mapped_column(String(32), index=True)
+    customer_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    call_id: Mapped[str | None] = mapped_column(String(32))
+    result: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
 def make_engine(url: str) -> Engine:

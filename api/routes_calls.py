@@ -6,10 +6,12 @@ import asyncio
 from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Query, Request, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, WebSocket, WebSocketDisconnect
+from pydantic import BaseModel
 
-from api.auth import AnyRole, websocket_principal
+from api.auth import AnyRole, require, websocket_principal
 from api.context import AppContext
+from api.store import Principal
 
 router = APIRouter(prefix="/api/v1")
 READ_ROLES = ("admin", "agent", "security", "integration")
@@ -42,6 +44,29 @@ def get_call(request: Request, call_id: str) -> dict[str, Any]:
     if call is None:
         raise HTTPException(404, f"no call {call_id!r}")
     return {**call.to_json(), "timeline": store.events(call_id)}
+
+
+class ClaimedCustomer(BaseModel):
+    """The customer an agent says the caller is."""
+
+    customer_id: str
+
+
+@router.put("/calls/{call_id}/customer")
+async def set_customer(request: Request, call_id: str, body: ClaimedCustomer,
+                      who: Principal = Depends(require("agent", "admin", "security"))) -> dict[str, Any]:
+    """Set the claimed identity; a live call is (re)verified against that customer's voiceprint."""
+    ctx = _ctx(request)
+    if await asyncio.to_thread(ctx.store.get_call, call_id) is None:
+        raise HTTPException(404, f"no call {call_id!r}")
+    if await asyncio.to_thread(ctx.store.get_customer, body.customer_id) is None:
+        raise HTTPException(404, f"no customer {body.customer_id!r}")
+    svc = ctx.active.get(call_id)
+    if svc is None:
+        await asyncio.to_thread(ctx.store.set_call_customer, call_id, body.customer_id)
+        return {"call_id": call_id, "customer_id": body.customer_id, "verification": None, "live": False}
+    result = await svc.verification.claim(body.customer_id, who, f"set by {who.role}")
+    return {"call_id": call_id, "customer_id": body.customer_id, "verification": result, "live": True}
 
 
 @router.get("/calls/{call_id}/transcript", dependencies=[AnyRole])

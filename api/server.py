@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import uvicorn
 
@@ -22,6 +23,9 @@ from media.ports import PortAllocator
 from media.prompt import Prompt, PromptError
 from voice.call import SipCall
 from voice.stack import SipStack
+
+if TYPE_CHECKING:
+    from api.voiceprints import Voiceprints
 
 log = logging.getLogger("hotline")
 
@@ -69,6 +73,34 @@ def load_greeting(settings: Settings) -> Prompt | None:
         return None
 
 
+def build_voiceprints(settings: Settings, store: Store) -> tuple[Voiceprints | None, str | None]:
+    """The voiceprint service, or None with the reason (calls and the API keep working without it)."""
+    bio = settings.biometrics
+    if not bio.enabled:
+        return None, "disabled in config (biometrics.enabled)"
+    from api.voiceprints import Voiceprints
+    from biometrics.crypto import TemplateCipher
+    from biometrics.errors import BiometricsError
+    from biometrics.service import VoiceprintEngine
+
+    try:
+        import torch
+
+        torch.set_num_threads(1)  # embeddings share the machine with the speech recognizers
+        cipher = TemplateCipher.from_sources(bio.key_file, bio.key_env)
+        engine = VoiceprintEngine.from_settings(bio)
+    except (BiometricsError, OSError) as exc:
+        log.warning("voice biometrics unavailable: %s", exc)
+        return None, str(exc)
+    log.info("voice biometrics: %s, template key id %s", engine.model, cipher.key_id)
+    others = {k: n for k, n in store.template_key_ids().items() if k != cipher.key_id}
+    for key, count in others.items():
+        log.error("%d voiceprint template(s) were sealed with key id %s, but the loaded key has id %s: they cannot "
+                  "be opened (verification reports not_enrolled) until the right key is configured",
+                  count, key, cipher.key_id)
+    return Voiceprints(bio, engine, cipher, store), None
+
+
 class Hotline:
     """A running Hotline instance."""
 
@@ -85,7 +117,9 @@ class Hotline:
         await asyncio.to_thread(self.store.migrate)
         engine, note = await asyncio.to_thread(build_engine, s)
         ports = PortAllocator(s.media.rtp_port_min, s.media.rtp_port_max)
-        ctx = AppContext(s, self.store, EventBus(), Metrics(), ports, engine, note, load_greeting(s))
+        voiceprints, vp_note = await asyncio.to_thread(build_voiceprints, s, self.store)
+        ctx = AppContext(s, self.store, EventBus(), Metrics(), ports, engine, note, load_greeting(s), voiceprints,
+                         vp_note)
         self.ctx = ctx
         self.stack = SipStack(s.sip, asyncio.get_running_loop(), self._on_call)
         self.stack.start()
@@ -112,6 +146,8 @@ class Hotline:
             self.stack.stop()
         if self.ctx is not None and self.ctx.engine is not None:
             self.ctx.engine.close()
+        if self.ctx is not None and self.ctx.voiceprints is not None:
+            self.ctx.voiceprints.close()
         self.store.close()
 
     async def serve(self) -> None:

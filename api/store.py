@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import sessionmaker
 
 from api.db import ApiKey, Call, CallEventRow, TranscriptSegment, make_engine, migrate, utcnow
+from api.store_customers import CustomerStoreMixin
 
 T = TypeVar("T")
 ROLES = ("admin", "agent", "security", "integration")
@@ -47,6 +48,8 @@ class CallRecord:
     end_reason: str | None
     recognition: str
     recognition_note: str | None
+    customer_id: str | None = None
+    verification: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         """JSON-ready dict."""
@@ -81,7 +84,7 @@ def _call(row: Call) -> CallRecord:
     return CallRecord(
         row.id, row.sip_call_id, row.caller_number, row.caller_display, row.called_number, row.language,
         row.codec, row.state, row.started_at, row.answered_at, row.ended_at, row.end_reason, row.recognition,
-        row.recognition_note,
+        row.recognition_note, row.customer_id, row.verification,
     )
 
 
@@ -90,7 +93,7 @@ def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-class Store:
+class Store(CustomerStoreMixin):
     """All persistence. Writes go through one thread so SQLite never sees concurrent writers."""
 
     def __init__(self, url: str) -> None:

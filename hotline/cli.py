@@ -10,10 +10,14 @@ import typer
 
 from hotline.cli_models import app as models_app
 from hotline.cli_phone import app as phone_app
+from hotline.cli_voiceprint import app as voiceprint_app
+from hotline.cli_voiceprint_api import register as register_voiceprint_api
 
 app = typer.Typer(help="Hotline: SIP voice server for a customer-service hotline.", no_args_is_help=True)
 app.add_typer(models_app, name="models")
 app.add_typer(phone_app, name="phone")
+register_voiceprint_api(voiceprint_app)
+app.add_typer(voiceprint_app, name="voiceprint")
 keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 

@@ -60,6 +60,7 @@ def call(
     tail: float = typer.Option(1.0, "--tail", metavar="S", min=0.0, help="Silence after the file ends."),
     timeout: float = typer.Option(30.0, "--timeout", metavar="S", min=0.1, help="Give up if no answer."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object as the last stdout line."),
+    caller: str = typer.Option("phone", "--caller", metavar="USER", help="From user part, e.g. a phone number."),
 ) -> None:
     """Place one call, play FILE when answered, then hang up. Exit 0 if answered, 1 if not, 2 on errors."""
     # Imported here so other ``hotline`` commands don't pay for numpy/pjsua2 at start-up.
@@ -92,6 +93,7 @@ def call(
             hangup_after_s=hangup_after,
             tail_s=tail,
             timeout_s=timeout,
+            caller=caller,
         )
         try:
             outcome = place_call(uri, audio, options)

@@ -186,6 +186,7 @@ class CallOptions:
     hangup_after_s: float | None = None
     tail_s: float = 1.0
     timeout_s: float = 30.0
+    caller: str = "phone"  # user part of our From (a number, for caller-ID tests)
 
 
 @dataclass
@@ -278,7 +279,7 @@ class _CallSession:
     def __init__(self, phone: PhoneEndpoint, audio: PreparedAudio, options: CallOptions) -> None:
         self.phone, self.audio, self.options = phone, audio, options
         self.account: Any = pj.Account()
-        self.account.create(phone.account_config())
+        self.account.create(phone.account_config(options.caller))
         self.call: _Call | None = _Call(self.account)
         self.player: _Player | None = None
         self.recorder: Any = None

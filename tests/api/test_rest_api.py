@@ -148,18 +148,25 @@ def test_health_needs_no_key(server):
     assert isinstance(body["active_calls"], int)
 
 
-def _protected_paths(server: ServerHandle, call_id: str) -> list[str]:
+def _operations(server: ServerHandle) -> list[tuple[str, str]]:
+    """Every (method, path template) of the API, from the app's own OpenAPI document, plus /metrics."""
     spec = httpx.get(f"{server.http}/openapi.json", timeout=10).json()
-    paths = [p.replace("{call_id}", call_id) for p, ops in spec["paths"].items()
-             if "get" in ops and p.startswith("/api/v1")]
-    return [*paths, "/metrics"]
+    ops = [(m.upper(), p) for p, item in spec["paths"].items() if p.startswith("/api/v1") for m in item]
+    return [*ops, ("GET", "/metrics")]
 
 
-def test_every_api_endpoint_is_listed(server, ended_call):
-    paths = _protected_paths(server, ended_call["id"])
-    cid = ended_call["id"]
-    assert sorted(paths) == sorted(["/api/v1/calls", f"/api/v1/calls/{cid}", f"/api/v1/calls/{cid}/transcript",
-                                    "/metrics"])
+def _fill(path: str, call_id: str) -> str:
+    return path.replace("{call_id}", call_id).replace("{customer_id}", "nosuchcustomer")
+
+
+def test_every_api_endpoint_is_listed(server):
+    assert sorted(_operations(server)) == sorted([
+        ("GET", "/api/v1/calls"), ("GET", "/api/v1/calls/{call_id}"), ("GET", "/api/v1/calls/{call_id}/transcript"),
+        ("PUT", "/api/v1/calls/{call_id}/customer"), ("POST", "/api/v1/customers"),
+        ("GET", "/api/v1/customers/{customer_id}"), ("POST", "/api/v1/customers/{customer_id}/voiceprint"),
+        ("GET", "/api/v1/customers/{customer_id}/voiceprint"), ("DELETE", "/api/v1/customers/{customer_id}/voiceprint"),
+        ("POST", "/api/v1/voiceprints/verify"), ("GET", "/api/v1/audit"), ("GET", "/metrics"),
+    ])
 
 
 @pytest.mark.parametrize(
@@ -168,13 +175,15 @@ def test_every_api_endpoint_is_listed(server, ended_call):
     ids=["no-key", "wrong-key", "empty-bearer", "basic"],
 )
 def test_api_and_metrics_need_a_valid_key(server, ended_call, headers):
-    for path in _protected_paths(server, ended_call["id"]):
-        r = httpx.get(f"{server.http}{path}", headers=headers, timeout=10)
-        assert r.status_code == 401, (path, r.status_code, r.text)
+    for method, template in _operations(server):
+        path = _fill(template, ended_call["id"])
+        r = httpx.request(method, f"{server.http}{path}", headers=headers, timeout=10)
+        assert r.status_code == 401, (method, path, r.status_code, r.text)
         assert r.headers.get("www-authenticate") == "Bearer", path
-        # The same request with the real key works, so the 401 is about the key alone.
-        assert httpx.get(f"{server.http}{path}", headers={"Authorization": f"Bearer {server.key}"},
-                         timeout=10).status_code == 200, path
+        if method == "GET" and "{customer_id}" not in template:
+            # The same request with the real key works, so the 401 is about the key alone.
+            ok = httpx.get(f"{server.http}{path}", headers={"Authorization": f"Bearer {server.key}"}, timeout=10)
+            assert ok.status_code == 200, path
 
 
 def test_unknown_call_is_404(server):

@@ -1,0 +1,1 @@
+"""Hotline benchmarks: real calls through a real server. Run with ``python -m benchmarks.run``."""
