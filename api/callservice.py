@@ -59,8 +59,10 @@ class CallService:
         self.ctx.metrics.active_calls.inc()
         reason = "error"
         try:
-            await self.ctx.store.run(self.ctx.store.create_call, self.id, info.sip_call_id, info.caller_number
-                                     or info.caller_user, info.caller_display, info.called, self.language)
+            # queued, not awaited: the caller is answered without waiting for the disk (writes stay in order)
+            self.ctx.store.submit(self.ctx.store.create_call, self.id, info.sip_call_id,
+                                  info.caller_number or info.caller_user, info.caller_display, info.called,
+                                  self.language)
             self._publish("state", state="offered", caller=info.caller_number or info.caller_user,
                           called=info.called)
             log.info("INVITE from %s to %s (sip call-id %s)", info.caller_number or info.caller_user,
@@ -155,8 +157,7 @@ class CallService:
         self.state.to(CallState.CONNECTED)
         neg = self.session.negotiated
         codec = neg.codec.name if neg else None
-        await self.ctx.store.run(self.ctx.store.update_call, self.id, state="connected",
-                                 answered_at=_now(), codec=codec)
+        self._store_update(state="connected", answered_at=_now(), codec=codec)
         self._publish("state", state="connected", codec=codec)
         await self._claim_by_phone()
         if self.ctx.greeting is not None and neg is not None:
@@ -258,7 +259,10 @@ class CallService:
     async def _final(self, ev: FinalTranscript) -> None:
         seg = SegmentRecord(ev.leg, ev.start, ev.end, ev.text, ev.confidence,
                             [{"word": w.word, "start": w.start, "end": w.end, "conf": w.conf} for w in ev.words])
-        await self.ctx.store.run(self.ctx.store.add_segment, self.id, seg)
+        try:
+            await self.ctx.store.run(self.ctx.store.add_segment, self.id, seg)  # committed before it is announced
+        except Exception:
+            log.exception("could not store a final segment; it is still sent live")
         if self._utterance_ends:
             self.ctx.metrics.final_latency.observe(asyncio.get_running_loop().time() - self._utterance_ends.pop(0))
         self._publish("final", leg=ev.leg, start=ev.start, end=ev.end, text=ev.text, confidence=ev.confidence,
@@ -273,7 +277,7 @@ class CallService:
             self.session.close()
             self.ctx.ports.release(self.session.port)
             st = self.session.stats
-            self.ctx.metrics.dropped_frames.inc(st.concealed + self.session.jitter_late)
+            self.ctx.metrics.dropped_frames.inc(self.session.jitter_lost + self.session.jitter_late)
             self.ctx.metrics.bad_packets.inc(st.bad_packets)
         if self.stream is not None:
             for out in self.vad.finish(CALLER):
@@ -305,10 +309,10 @@ class CallService:
         self.ctx.bus.publish(self.id, kind, **data)
 
     def _store_update(self, **values: Any) -> None:
-        asyncio.get_running_loop().create_task(self.ctx.store.run(self.ctx.store.update_call, self.id, **values))
+        self.ctx.store.submit(self.ctx.store.update_call, self.id, **values)
 
     def _store_event(self, kind: str, data: dict[str, Any]) -> None:
-        asyncio.get_running_loop().create_task(self.ctx.store.run(self.ctx.store.add_event, self.id, kind, data))
+        self.ctx.store.submit(self.ctx.store.add_event, self.id, kind, data)
 
 
 def _now() -> Any:

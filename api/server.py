@@ -110,6 +110,7 @@ class Hotline:
         self.ctx: AppContext | None = None
         self.stack: SipStack | None = None
         self._calls: set[asyncio.Task[None]] = set()
+        self._warmup: asyncio.Future[None] | None = None
 
     async def start(self) -> AppContext:
         """Migrate the store, load models and prompts, start SIP."""
@@ -123,6 +124,9 @@ class Hotline:
         self.ctx = ctx
         self.stack = SipStack(s.sip, asyncio.get_running_loop(), self._on_call)
         self.stack.start()
+        if engine is not None and ctx.greeting is not None:  # warm a recognizer per thread, in the background
+            speech = b"".join(f.tobytes() for f in ctx.greeting.frames)
+            self._warmup = asyncio.get_running_loop().run_in_executor(None, engine.warm, speech)
         log.info("SIP listening on %s:%d (udp%s); RTP %s:%d-%d; recognition: %s", s.sip.host, s.sip.port,
                  "+tcp" if s.sip.tcp else "", s.media.rtp_host, s.media.rtp_port_min, s.media.rtp_port_max,
                  ", ".join(engine.languages) if engine else f"unavailable ({note})")

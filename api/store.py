@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 import secrets
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -19,6 +20,7 @@ from api.db import ApiKey, Call, CallEventRow, TranscriptSegment, make_engine, m
 from api.store_customers import CustomerStoreMixin
 
 T = TypeVar("T")
+log = logging.getLogger("hotline.store")
 ROLES = ("admin", "agent", "security", "integration")
 
 
@@ -88,6 +90,11 @@ def _call(row: Call) -> CallRecord:
     )
 
 
+def _log_failure(fut: asyncio.Future[Any]) -> None:
+    if not fut.cancelled() and fut.exception() is not None:
+        log.error("store write failed: %s", fut.exception())
+
+
 def hash_key(key: str) -> str:
     """SHA-256 of an API key (keys are 256-bit random, so a fast hash is appropriate)."""
     return hashlib.sha256(key.encode()).hexdigest()
@@ -105,6 +112,15 @@ class Store(CustomerStoreMixin):
     def migrate(self) -> None:
         """Create or upgrade the schema."""
         migrate(self.engine)
+
+    def submit(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> asyncio.Future[T]:
+        """Queue a store method on the writer thread now (writes run in submission order).
+
+        Nobody awaits these: a failure (database down) is logged and the call goes on.
+        """
+        fut = asyncio.get_running_loop().run_in_executor(self._writer, partial(fn, *args, **kwargs))
+        fut.add_done_callback(_log_failure)
+        return fut
 
     async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run a store method on the writer thread."""

@@ -41,6 +41,20 @@ class EngineStats:
         return self.cpu_s / self.audio_s if self.audio_s else 0.0
 
 
+class PooledRecognizer:
+    """A ``KaldiRecognizer`` and the audio it decoded before (Vosk's word times keep counting across resets)."""
+
+    def __init__(self, rec: Any, language: str) -> None:
+        self.rec = rec
+        self.language = language
+        self.base_s = 0.0
+
+    def reset(self, fed_s: float) -> None:
+        """Forget the stream; word times of the next one start after ``fed_s`` more seconds."""
+        self.rec.Reset()
+        self.base_s += fed_s
+
+
 class VoskEngine:
     """Loads models once and opens per-leg streams that decode in a shared thread pool."""
 
@@ -50,6 +64,7 @@ class VoskEngine:
         self.partials = partials
         self.stats = EngineStats()
         self._models: dict[str, vosk.Model] = {}
+        self._idle: dict[str, list[PooledRecognizer]] = {}
         self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="vosk")
 
     def load(self) -> dict[str, str]:
@@ -68,13 +83,37 @@ class VoskEngine:
         return sorted(self._models)
 
     def open_stream(self, leg: str, language: str) -> VoskStream:
-        """A new recognizer stream for one call leg."""
-        model = self._models.get(language)
-        if model is None:
+        """A new recognizer stream for one call leg (its recognizer is taken from the pool off the loop)."""
+        if language not in self._models:
             raise RecognitionUnavailableError(language, "no model loaded for this language")
-        rec = vosk.KaldiRecognizer(model, SAMPLE_RATE)
-        rec.SetWords(True)
-        return VoskStream(leg, rec, self)
+        return VoskStream(leg, language, self)
+
+    def acquire(self, language: str) -> PooledRecognizer:
+        """An idle recognizer for ``language``, or a new one. Blocking: call it in the pool."""
+        idle = self._idle.setdefault(language, [])
+        try:
+            return idle.pop()
+        except IndexError:
+            rec = vosk.KaldiRecognizer(self._models[language], SAMPLE_RATE)
+            rec.SetWords(True)
+            return PooledRecognizer(rec, language)
+
+    def release(self, pooled: PooledRecognizer) -> None:
+        """Return a recognizer that was reset after its stream ended.
+
+        Reuse matters: a fresh recognizer decodes several times slower until its
+        decoding-graph cache is warm, and the results are the same either way.
+        """
+        self._idle.setdefault(pooled.language, []).append(pooled)
+
+    def warm(self, pcm: bytes, per_language: int = 0) -> None:
+        """Decode ``pcm`` with ``per_language`` recognizers (default: one per thread) and pool them. Blocking."""
+        for lang in self._models:
+            for pooled in [self.acquire(lang) for _ in range(per_language or self.threads)]:
+                pooled.rec.AcceptWaveform(pcm)
+                pooled.rec.FinalResult()
+                pooled.reset(len(pcm) / 2 / SAMPLE_RATE)
+                self.release(pooled)
 
     def run(self, fn: Any, *args: Any) -> asyncio.Future[Any]:
         """Run decoder work in the pool."""
@@ -88,9 +127,10 @@ class VoskEngine:
 class VoskStream:
     """A :class:`asr.stream.RecognizeStream` backed by one ``KaldiRecognizer``."""
 
-    def __init__(self, leg: str, recognizer: Any, engine: VoskEngine) -> None:
+    def __init__(self, leg: str, language: str, engine: VoskEngine) -> None:
         self.leg = leg
-        self._rec = recognizer
+        self.language = language
+        self._pooled: PooledRecognizer | None = None
         self._engine = engine
         self._pending: list[object] = []
         self._wake = asyncio.Event()
@@ -128,6 +168,7 @@ class VoskStream:
 
     async def _worker(self) -> None:
         try:
+            self._pooled = await self._engine.run(self._engine.acquire, self.language)
             while True:
                 await self._wake.wait()
                 self._wake.clear()
@@ -141,6 +182,9 @@ class VoskStream:
                 for kind, raw in results:
                     self._publish(kind, raw)
                 if batch[-1] is _END:
+                    pooled = self._pooled
+                    await self._engine.run(pooled.reset, len(self._times) * FRAME_MS / 1000)
+                    self._engine.release(pooled)
                     break
         except Exception:
             self._engine.stats.failures += 1
@@ -156,22 +200,24 @@ class VoskStream:
         fixed chunk keeps live results identical to an offline decode.
         """
         t0 = time.thread_time()
+        assert self._pooled is not None
+        rec = self._pooled.rec
         out: list[tuple[str, dict[str, Any]]] = []
         fed = 0
         pending_partial = False
         for item in batch:
             if isinstance(item, AudioFrame):
                 fed += 1
-                if self._rec.AcceptWaveform(item.pcm_bytes()):
-                    out.append(("final", json.loads(self._rec.Result())))
+                if rec.AcceptWaveform(item.pcm_bytes()):
+                    out.append(("final", json.loads(rec.Result())))
                     pending_partial = False
                 else:
                     pending_partial = True
                 continue
-            out.append(("final", json.loads(self._rec.FinalResult())))
+            out.append(("final", json.loads(rec.FinalResult())))
             pending_partial = False
         if pending_partial and self._engine.partials:
-            out.append(("partial", json.loads(self._rec.PartialResult())))
+            out.append(("partial", json.loads(rec.PartialResult())))
         stats = self._engine.stats
         stats.cpu_s += time.thread_time() - t0
         stats.audio_s += fed * FRAME_MS / 1000
@@ -180,6 +226,7 @@ class VoskStream:
     def _call_time(self, t: float) -> float:
         if not self._times:
             return 0.0
+        t -= self._pooled.base_s if self._pooled is not None else 0.0
         idx = min(max(int(t * 1000 // FRAME_MS), 0), len(self._times) - 1)
         return self._times[idx] + (t - idx * FRAME_MS / 1000)
 

@@ -139,6 +139,11 @@ class RtpSession(asyncio.DatagramProtocol):
         return self._remote
 
     @property
+    def jitter_lost(self) -> int:
+        """Packets declared lost by the jitter buffer (whether or not audio was decoded)."""
+        return self._jitter.stats.lost
+
+    @property
     def jitter_late(self) -> int:
         """Packets dropped by the jitter buffer as late."""
         return self._jitter.stats.late

@@ -219,3 +219,37 @@ async def test_word_times_are_call_relative_and_stats_count(engine, two_phrases)
     assert first.start >= 0.6
     assert second.start - first.end >= 0.6
 
+
+
+async def test_a_reused_recognizer_gives_the_same_words_and_call_times(tmp_path):
+    """Streams reuse pooled recognizers (reset between calls); results must not depend on it."""
+    from asr.events import FinalTranscript as _Final
+    from asr.vosk_engine import VoskEngine as _Engine
+    from media.frame import FRAME_SAMPLES as _N
+    from media.frame import AudioFrame as _Frame
+    from media.prompt import load_pcm as _load
+    from media.vad import UtteranceEnd as _End
+    from media.vad import VadGate as _Gate
+    from tests.support.audio import ko_model_path as _model
+    from tests.support.audio import make_speech as _speech
+
+    pcm = _load(_speech(tmp_path / "s.wav", rate=16000))
+    engine = _Engine({"ko": _model()}, threads=1)
+    assert engine.load() == {}
+
+    async def one_call() -> list[tuple[str, float, float]]:
+        stream, gate, finals = engine.open_stream("caller", "ko"), _Gate(2, 300, 300), []
+        for i in range(pcm.size // _N):
+            for out in gate.push(_Frame("caller", round(i * 0.02, 2), pcm[i * _N:(i + 1) * _N])):
+                stream.flush() if isinstance(out, _End) else stream.push_frame(out)
+        stream.end_input()
+        async for ev in stream:
+            if isinstance(ev, _Final):
+                finals.append((ev.text, ev.start, ev.end))
+        return finals
+
+    first = await one_call()
+    second = await one_call()  # same (only) recognizer, reset in between
+    engine.close()
+    assert first and second == first
+    assert len(engine._idle["ko"]) == 1
