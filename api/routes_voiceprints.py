@@ -44,6 +44,11 @@ def _voiceprints(ctx: AppContext) -> Voiceprints:
     return ctx.voiceprints
 
 
+async def _require_customer(ctx: AppContext, customer_id: str) -> None:
+    if await asyncio.to_thread(ctx.store.get_customer, customer_id) is None:
+        raise HTTPException(404, f"no customer {customer_id!r}")
+
+
 def _status(rec: TemplateRecord | None) -> dict[str, Any]:
     if rec is None:
         return {"enrolled": False}
@@ -89,8 +94,7 @@ async def enroll(
     """Enrol a customer's voiceprint from audio files and/or recorded calls (role: security)."""
     ctx = _ctx(request)
     vp = _voiceprints(ctx)
-    if await asyncio.to_thread(ctx.store.get_customer, customer_id) is None:
-        raise HTTPException(404, f"no customer {customer_id!r}")
+    await _require_customer(ctx, customer_id)
     try:
         parsed = json.loads(consent) if consent else None
         record = check_consent(parsed if isinstance(parsed, dict) else ({} if parsed else None))
@@ -154,8 +158,7 @@ async def verify(
     """Back-office check of a recording against a customer's voiceprint."""
     ctx = _ctx(request)
     vp = _voiceprints(ctx)
-    if await asyncio.to_thread(ctx.store.get_customer, customer_id) is None:
-        raise HTTPException(404, f"no customer {customer_id!r}")
+    await _require_customer(ctx, customer_id)
     try:
         outcome = await vp.verify(who, customer_id, await read_upload(file))
     except TemplateCryptoError as exc:

@@ -112,7 +112,7 @@ def live(server: ServerHandle, speech_dir) -> Live:
     """A call watched over the WebSocket while it is in progress."""
     user = f"live-{uuid.uuid4().hex[:8]}"
     with ThreadPoolExecutor(1) as pool:
-        fut = pool.submit(phone_call, f"sip:{user}@127.0.0.1:{server.sip_port}", speech_dir / "ko_hello_8k.wav")
+        fut = pool.submit(phone_call, f"sip:{user}@127.0.0.1:{server.sip_port}", speech_dir / "ko_two_8k.wav")
         call_id = None
         deadline = time.monotonic() + 30
         with server.client() as c:

@@ -229,3 +229,35 @@ def test_cli_batch_enroll_verify_delete(bio, customers, tmp_path):
     agent = run_cli("voiceprint", "delete", customers["george"], "--api", bio.http, "--key",
                     bio.extra["keys"]["agent"], check=False)
     assert agent.returncode == 1 and '"status": 403' in agent.stdout
+
+
+def test_agent_claims_the_customer_during_a_live_call(bio, customers, tmp_path):
+    """An unknown number calls; the agent selects George mid-call; what was already said counts."""
+    import threading
+
+    audio = joined(clips("george", range(3, 4)), tmp_path / "george_live.wav", gap_s=0.5)
+    result: dict = {}
+    caller = threading.Thread(target=lambda: result.update(phone_call(bio.sip_uri, audio, "--caller", "0447770001")))
+    caller.start()
+    deadline = time.monotonic() + 30
+    call = None
+    with client(bio) as c:
+        while call is None and time.monotonic() < deadline:
+            live = c.get("/api/v1/calls", params={"number": "+380447770001"}).json()["calls"]
+            call = next((x for x in live if x["state"] == "connected"), None)
+            time.sleep(0.05)
+        assert call is not None, "the call never showed up as connected"
+    with client(bio, "agent") as c:
+        r = c.put(f"/api/v1/calls/{call['id']}/customer", json={"customer_id": customers["george"]})
+    assert r.status_code == 200, r.text
+    assert r.json()["live"] is True
+    caller.join(60)
+    assert result.get("status") == 200
+    body = verification_of(bio, result["call_id"])
+    assert body["customer_id"] == customers["george"]
+    assert body["verification"]["decision"] == "verified", body["verification"]
+    with client(bio, "agent") as c:
+        assert c.put(f"/api/v1/calls/{call['id']}/customer", json={"customer_id": "nobody"}).status_code == 404
+    with client(bio, "integration") as c:
+        assert c.put(f"/api/v1/calls/{call['id']}/customer",
+                     json={"customer_id": customers["george"]}).status_code == 403

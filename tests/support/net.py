@@ -40,3 +40,16 @@ def free_range(size: int = 40) -> tuple[int, int]:
         if ok:
             return low, low + size - 1
     raise RuntimeError("no free port range")
+
+
+def closed_by_peer(sock: socket.socket, timeout: float = 5.0) -> bool:
+    """True when the other side closes (or resets) the connection within ``timeout``."""
+    sock.settimeout(timeout)
+    try:
+        while sock.recv(65536):
+            pass
+    except TimeoutError:
+        return False
+    except ConnectionResetError:
+        pass
+    return True

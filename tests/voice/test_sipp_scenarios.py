@@ -30,7 +30,7 @@ import soundfile as sf
 
 from media import g711
 from media.codecs import decoder_for
-from tests.support.net import free_port
+from tests.support.net import closed_by_peer, free_port
 from tests.support.server import ServerHandle, start_server
 
 SCENARIOS = Path(__file__).resolve().parent / "scenarios"
@@ -405,17 +405,6 @@ def _drain(sock: socket.socket, quiet: float = 0.5) -> list[bytes]:
     return out
 
 
-def _closed_by_server(sock: socket.socket, timeout: float = 5) -> bool:
-    """True when the server closes (or resets) the connection within ``timeout``."""
-    sock.settimeout(timeout)
-    try:
-        while sock.recv(65536):
-            pass
-    except TimeoutError:
-        return False
-    except ConnectionResetError:
-        pass
-    return True
 
 
 def test_malformed_sip_does_not_hurt_the_server(fast: ServerHandle, tmp_path: Path) -> None:
@@ -442,7 +431,7 @@ def test_malformed_sip_does_not_hurt_the_server(fast: ServerHandle, tmp_path: Pa
                 tcp.sendall(stream)
                 if half_close:
                     tcp.shutdown(socket.SHUT_WR)
-            assert _closed_by_server(tcp), f"the server kept the connection open after {stream[:60]!r}"
+            assert closed_by_peer(tcp), f"the server kept the connection open after {stream[:60]!r}"
     assert fast.proc.poll() is None, fast.log()[-4000:]
     run_sipp(fast, "sipp_options", tmp_path, transport="t1").assert_ok()
     sipp = run_sipp(fast, "sipp_call_bye", tmp_path)

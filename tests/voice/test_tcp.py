@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.net import closed_by_peer
 from voice.tcp import SipFramingError, SipStreamFramer
 
 REPO = Path(__file__).resolve().parents[2]
@@ -244,16 +245,6 @@ def _wait_listening(port: int, timeout: float = 10.0) -> None:
             time.sleep(0.05)
 
 
-def _closed_by_peer(sock: socket.socket, timeout: float = 5.0) -> bool:
-    sock.settimeout(timeout)
-    try:
-        while sock.recv(65536):
-            pass
-    except TimeoutError:
-        return False
-    except ConnectionResetError:
-        pass
-    return True
 
 
 @needs_sipp
@@ -269,7 +260,7 @@ def test_garbage_closes_connection_and_server_survives(stack: Stack, tmp_path: P
     with socket.create_connection(("127.0.0.1", stack.port), timeout=5) as sock:
         with contextlib.suppress(BrokenPipeError, ConnectionResetError):
             sock.sendall(garbage)
-        assert _closed_by_peer(sock)
+        assert closed_by_peer(sock)
     res = sipp(tmp_path, "-sf", str(SCENARIOS / "options_uac.xml"), f"127.0.0.1:{stack.port}")
     assert_ok(res, stack)
 
@@ -315,7 +306,7 @@ def test_idle_connection_is_closed(tmp_path: Path) -> None:
     try:
         with socket.create_connection(("127.0.0.1", s.port), timeout=5) as sock:
             started = time.monotonic()
-            assert _closed_by_peer(sock, timeout=10)
+            assert closed_by_peer(sock, timeout=10)
             assert 0.5 < time.monotonic() - started < 8
     finally:
         assert s.stop() == 0, s.log()
