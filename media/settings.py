@@ -21,7 +21,9 @@ class MediaSettings(BaseModel):
         default_factory=lambda: ["PCMU", "PCMA", "G722"],
         description="Codecs Hotline accepts; the caller's order of preference wins among these.",
     )
-    jitter_buffer_ms: int = Field(60, ge=0, le=1000, description="Playout delay of the jitter buffer.")
+    jitter_buffer_ms: int = Field(
+        60, ge=0, le=1000, description="Reorder window: a missing packet is declared lost after this much later audio."
+    )
     greeting: Path | None = Field(DEFAULT_GREETING, description="WAV/FLAC greeting played on answer; null=off.")
     vad_aggressiveness: int = Field(2, ge=0, le=3, description="webrtcvad mode, 0 (lenient) to 3 (strict).")
     vad_padding_ms: int = Field(300, ge=0, le=2000, description="Audio kept around speech for recognition.")

@@ -47,7 +47,6 @@ class SipStack:
         self._error: BaseException | None = None
         self._ed: Any = None
         self._uas: dict[str, Any] = {}  # sip Call-ID -> UaOps, touched only on the sippy thread
-        self.rejected_busy = 0
 
     # -- lifecycle (asyncio thread) ------------------------------------------
     def start(self, timeout: float = 10.0) -> None:
@@ -68,11 +67,6 @@ class SipStack:
     def call_in_sip(self, fn: Callable[..., Any], *args: Any) -> None:
         """Run ``fn(*args)`` on the sippy thread."""
         self._ed.callFromThread(fn, *args)
-
-    @property
-    def active_dialogs(self) -> int:
-        """UAs currently referenced (approximate when read off-thread)."""
-        return len(self._uas)
 
     # -- sippy thread ---------------------------------------------------------
     def _run(self) -> None:
@@ -112,7 +106,6 @@ class SipStack:
         if req.countHFs("contact") == 0:
             return simple_response(req, 400, "Missing Contact")
         if self.live_calls >= self.settings.max_calls:
-            self.rejected_busy += 1
             return simple_response(req, 503, "Service Unavailable", {"Retry-After": str(self.settings.retry_after_s)})
         try:
             info = self._caller_info(req)
