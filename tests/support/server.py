@@ -72,7 +72,9 @@ class ServerHandle:
                     if r.status_code == 200 and r.json()["state"] == "ended":
                         return [r.json()]
                 else:
-                    calls = c.get("/api/v1/calls", params={"limit": 500}).json()["calls"]
+                    r = c.get("/api/v1/calls", params={"limit": 500})
+                    assert r.status_code == 200, f"GET /api/v1/calls: {r.status_code} {r.text}"
+                    calls = r.json()["calls"]
                     ended = [x for x in calls if x["state"] == "ended"]
                     if len(ended) >= count:
                         return ended
@@ -106,6 +108,7 @@ def start_server(workdir: Path, config: dict[str, Any] | None = None, role: str 
     }
     for section, values in (config or {}).items():
         cfg.setdefault(section, {}).update(values)
+    db_url = cfg["store"]["url"]
     cfg_path = workdir / "hotline.yaml"
     cfg_path.write_text(yaml.safe_dump(cfg))
     key = run_cli("keys", "create", "--role", role, "--db", db_url).stdout.strip().splitlines()[-1]
