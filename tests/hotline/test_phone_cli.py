@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import errno
 import json
-import shutil
 import socket
 import subprocess
 import sys
@@ -17,7 +16,6 @@ import pytest
 import soundfile as sf
 
 SCENARIOS = Path(__file__).parent / "scenarios"
-pytestmark = pytest.mark.skipif(shutil.which("sipp") is None, reason="sipp is not installed")
 
 
 def _free_udp_port() -> int:

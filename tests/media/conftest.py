@@ -12,8 +12,7 @@ from media.prompt import load_pcm
 def espeak_speech(tmp_path_factory) -> np.ndarray:
     """'hello there' spoken by espeak-ng, as 16 kHz mono int16."""
     exe = shutil.which("espeak-ng")
-    if exe is None:
-        pytest.skip("espeak-ng not installed")
+    assert exe is not None, "espeak-ng is not installed (make test installs it)"
     wav: Path = tmp_path_factory.mktemp("speech") / "hello.wav"
     subprocess.run([exe, "-v", "en-us", "-w", str(wav), "hello there"], check=True, timeout=30)
     return load_pcm(wav)

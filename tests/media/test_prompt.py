@@ -132,7 +132,6 @@ def test_prompt_propagates_errors(tmp_path):
         Prompt(path)
 
 
-@pytest.mark.skipif(not DEFAULT_GREETING.exists(), reason="no bundled greeting")
 def test_bundled_greeting_loads():
     p = Prompt(DEFAULT_GREETING)
     assert 0.2 < p.duration_s < 60

@@ -35,7 +35,6 @@ from tests.support.server import ServerHandle, start_server
 
 SCENARIOS = Path(__file__).resolve().parent / "scenarios"
 SIPP = shutil.which("sipp")
-pytestmark = pytest.mark.skipif(SIPP is None, reason="sipp is not installed")
 
 RING_MS = 3000
 STREAM_S = 2.0  # length of the audio sipp streams in the RTP call

@@ -22,7 +22,6 @@ from voice.tcp import SipFramingError, SipStreamFramer
 REPO = Path(__file__).resolve().parents[2]
 SCENARIOS = Path(__file__).resolve().parent / "scenarios"
 SIPP = shutil.which("sipp")
-needs_sipp = pytest.mark.skipif(SIPP is None, reason="sipp is not installed")
 
 OPTIONS = (
     "OPTIONS sip:probe@127.0.0.1:{port} SIP/2.0\r\n"
@@ -188,13 +187,11 @@ def assert_ok(res: subprocess.CompletedProcess[str], stack: Stack) -> None:
     assert res.returncode == 0, f"sipp rc={res.returncode}\n{res.stdout[-3000:]}\n{res.stderr}\n{stack.log()}"
 
 
-@needs_sipp
 def test_options_over_tcp(stack: Stack, tmp_path: Path) -> None:
     res = sipp(tmp_path, "-sf", str(SCENARIOS / "options_uac.xml"), f"127.0.0.1:{stack.port}")
     assert_ok(res, stack)
 
 
-@needs_sipp
 def test_call_over_tcp(stack: Stack, tmp_path: Path) -> None:
     res = sipp(tmp_path, "-sn", "uac", f"127.0.0.1:{stack.port}")
     assert_ok(res, stack)
@@ -202,14 +199,12 @@ def test_call_over_tcp(stack: Stack, tmp_path: Path) -> None:
     stack.expect("EVENT CCEventDisconnect")
 
 
-@needs_sipp
 def test_server_hangs_up_over_tcp(stack: Stack, tmp_path: Path) -> None:
     """Our BYE goes over TCP with a TCP Via, our 200 offers a TCP Contact (checked by the scenario)."""
     res = sipp(tmp_path, "-sf", str(SCENARIOS / "uac_hangup.xml"), f"127.0.0.1:{stack.port}")
     assert_ok(res, stack)
 
 
-@needs_sipp
 def test_request_to_tcp_target_opens_connection_without_retransmissions(stack: Stack, tmp_path: Path) -> None:
     """OPTIONS to a TCP UAS we have no connection with; it answers after 2 s, so Timer A would have fired."""
     assert SIPP is not None
@@ -247,7 +242,6 @@ def _wait_listening(port: int, timeout: float = 10.0) -> None:
 
 
 
-@needs_sipp
 @pytest.mark.parametrize(
     "garbage",
     [
