@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 import phonenumbers
+
+_DIALLED = re.compile(r"^\+?[0-9(][0-9 ().\-]*$")
 
 
 def normalize_number(raw: str | None, region: str) -> str | None:
@@ -13,6 +17,8 @@ def normalize_number(raw: str | None, region: str) -> str | None:
     if not raw:
         return None
     digits = raw.split(";", 1)[0].strip()
+    if not _DIALLED.match(digits):
+        return None  # SIP user names ("alice", "did12345") are not vanity numbers
     if digits.startswith("00"):
         digits = "+" + digits[2:]
     try:

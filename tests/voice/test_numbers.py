@@ -39,3 +39,8 @@ def test_national_number_depends_on_region():
 
 def test_national_number_without_a_usable_region_is_none():
     assert normalize_number("0441234567", "ZZ") is None
+
+
+@pytest.mark.parametrize("user", ["live-abc12345", "did12345", "service", "1800FLOWERS"])
+def test_sip_user_names_are_not_vanity_numbers(user):
+    assert normalize_number(user, "UA") is None
