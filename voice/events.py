@@ -27,4 +27,33 @@ class RemoteHangup:
     code: int | None = None
 
 
-CallEvent = Acked | Reinvite | RemoteHangup
+@dataclass(frozen=True, slots=True)
+class Ringing:
+    """An outbound call's callee is alerting (18x) or trying (100)."""
+
+    code: int
+
+
+@dataclass(frozen=True, slots=True)
+class Answered:
+    """An outbound call was answered (200 OK); ``sdp`` is the callee's answer."""
+
+    sdp: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Failed:
+    """An outbound call got a final error response or timed out before answer."""
+
+    code: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReferRequested:
+    """The remote party asked for a blind transfer (REFER); the dialog is ended by the stack."""
+
+    target: str  # the Refer-To URI
+
+
+CallEvent = Acked | Reinvite | RemoteHangup | Ringing | Answered | Failed | ReferRequested

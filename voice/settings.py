@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Self
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class SipSettings(BaseModel):
@@ -20,3 +22,31 @@ class SipSettings(BaseModel):
     ring_ms: int = Field(
         0, ge=0, le=10000, description="Pause between 180 Ringing and the 200 OK (180 is always sent)."
     )
+    realm: str = Field("hotline", min_length=1, description="Digest authentication realm for REGISTER.")
+    nonce_ttl_s: int = Field(
+        300, ge=1, description="Lifetime of a digest nonce; older ones get a new 401 with stale=true."
+    )
+    register_min_expires_s: int = Field(
+        60, ge=1, description="Shortest registration accepted; shorter ones get 423 with Min-Expires."
+    )
+    register_max_expires_s: int = Field(3600, ge=1, description="Longer registrations are cut to this.")
+    register_default_expires_s: int = Field(
+        600, ge=1, description="Registration lifetime when the phone asks for none (no Expires)."
+    )
+    auth_fail_limit: int = Field(
+        5, ge=1, description="Failed digest logins from one source IP within auth_fail_window_s before it is blocked."
+    )
+    auth_fail_window_s: int = Field(60, ge=1, description="Window in which failed logins are counted.")
+    auth_block_s: int = Field(
+        300, ge=1, description="How long a blocked source IP gets 403 to every REGISTER without any check."
+    )
+
+    @model_validator(mode="after")
+    def _expires_in_order(self) -> Self:
+        lo, default, hi = self.register_min_expires_s, self.register_default_expires_s, self.register_max_expires_s
+        if not lo <= default <= hi:
+            raise ValueError(
+                f"need register_min_expires_s ({lo}) <= register_default_expires_s ({default})"
+                f" <= register_max_expires_s ({hi})"
+            )
+        return self

@@ -24,7 +24,7 @@ from voice.settings import SipSettings
 from voice.transactions import HotlineTransactionManager
 from voice.wirelog import WireLogger
 
-ALLOW = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO"
+ALLOW = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, REGISTER"
 
 
 def build_transaction_manager(settings: SipSettings, recv_request: Callable[..., Any]) -> dict[str, Any]:

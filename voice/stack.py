@@ -12,12 +12,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import uuid
 from collections.abc import Callable
 from typing import Any
 
+from voice.agentcall import OutboundCall
 from voice.call import CallerInfo, SipCall
-from voice.events import Acked, CallEvent, Reinvite, RemoteHangup
+from voice.events import Acked, CallEvent, Failed, Reinvite, RemoteHangup
 from voice.numbers import normalize_number
+from voice.registrar import Binding, Registrar
 from voice.settings import SipSettings
 
 log = logging.getLogger("hotline.sip")
@@ -37,16 +40,32 @@ class SipStack:
     """Owns the sippy thread. ``on_call`` runs in the asyncio loop for every new INVITE."""
 
     def __init__(
-        self, settings: SipSettings, loop: asyncio.AbstractEventLoop, on_call: Callable[[SipCall], None]
+        self,
+        settings: SipSettings,
+        loop: asyncio.AbstractEventLoop,
+        on_call: Callable[[SipCall], None],
+        registrar: Registrar | None = None,
+        on_registration: Callable[[str, bool, Binding | None], None] | None = None,
     ) -> None:
+        """``registrar`` answers REGISTER (501 without one); ``on_registration`` runs in the loop on its changes."""
         self.settings = settings
         self.loop = loop
         self.on_call = on_call
+        self.registrar = registrar
+        self._sweep: Any = None  # the sippy Timeout expiring registrations
+        if registrar is not None and on_registration is not None:
+            cb = on_registration
+
+            def relay(user: str, bound: bool, b: Binding | None) -> None:
+                self.loop.call_soon_threadsafe(cb, user, bound, b)
+
+            registrar.add_listener(relay)
         self._thread: threading.Thread | None = None
         self._ready = threading.Event()
         self._error: BaseException | None = None
         self._ed: Any = None
         self._uas: dict[str, Any] = {}  # sip Call-ID -> UaOps, touched only on the sippy thread
+        self._out: dict[str, Any] = {}  # sip Call-ID -> OutboundOps, touched only on the sippy thread
 
     # -- lifecycle (asyncio thread) ------------------------------------------
     def start(self, timeout: float = 10.0) -> None:
@@ -61,12 +80,46 @@ class SipStack:
     def stop(self) -> None:
         """Stop the sippy loop."""
         if self._ed is not None and self._thread is not None and self._thread.is_alive():
+            if self._sweep is not None:
+                self._ed.callFromThread(self._sweep.cancel)
             self._ed.callFromThread(self._ed.breakLoop)
             self._thread.join(5)
 
     def call_in_sip(self, fn: Callable[..., Any], *args: Any) -> None:
         """Run ``fn(*args)`` on the sippy thread."""
         self._ed.callFromThread(fn, *args)
+
+    def originate(self, target: tuple[str, int], transport: str, callee: str, caller: str,
+                  display: str | None, sdp: str) -> OutboundCall:
+        """Place an outbound call (INVITE with ``sdp``) to ``target``; events arrive on the returned handle."""
+        call = OutboundCall(f"{uuid.uuid4().hex}@hotline", target, self._outbound_command)
+        self.call_in_sip(self._originate, call, transport, callee, caller, display, sdp)
+        return call
+
+    def _originate(self, call: OutboundCall, transport: str, callee: str, caller: str, display: str | None,
+                   sdp: str) -> None:
+        from voice.outbound import OutboundOps
+
+        def deliver(event: CallEvent) -> None:
+            self.loop.call_soon_threadsafe(call.events.put_nowait, event)
+
+        try:
+            ops = OutboundOps(self.global_config, call.sip_call_id, call.target, transport, deliver,
+                              lambda o: self._out.pop(o.call_id, None))
+            self._out[call.sip_call_id] = ops
+            ops.start(callee, caller, display, sdp)
+        except Exception as exc:
+            log.exception("outbound call to %s failed to start", call.target)
+            self._out.pop(call.sip_call_id, None)
+            deliver(Failed(0, f"could not send INVITE: {exc}"))
+
+    def _outbound_command(self, sip_call_id: str, name: str, *args: Any) -> None:
+        def run() -> None:
+            ops = self._out.get(sip_call_id)
+            if ops is not None:
+                getattr(ops, name)(*args)
+
+        self.call_in_sip(run)
 
     # -- sippy thread ---------------------------------------------------------
     def _run(self) -> None:
@@ -82,6 +135,10 @@ class SipStack:
             SipConf.my_uaname = self.settings.user_agent
             self._ed = ED2
             self.global_config = build_transaction_manager(self.settings, self._recv_request)
+            if self.registrar is not None:
+                from sippy.Time.Timeout import Timeout
+
+                self._sweep = Timeout(self.registrar.expire, 1.0, -1)  # every second, forever
         except BaseException as exc:  # reported to start()
             self._error = exc
             self._ready.set()
@@ -101,6 +158,10 @@ class SipStack:
             return simple_response(req, 481, "Call/Transaction Does Not Exist")
         if method == "OPTIONS":
             return options_response(req)
+        if method == "REGISTER" and self.registrar is not None:
+            from voice.register_sip import register_response
+
+            return register_response(req, self.registrar)
         if method != "INVITE":
             return simple_response(req, 501, "Not Implemented", {"Allow": ALLOW})
         if req.countHFs("contact") == 0:

@@ -33,7 +33,11 @@ class HotlineTransactionManager(SipTransactionManager):
         t: Any = None,
     ) -> Any:
         """Start a client transaction; see ``SipTransactionManager.newTransaction``."""
-        if userv is None and str(msg.getTarget()[1]).lower() == "tcp":
+        address, transport = msg.getTarget()
+        if userv is None and str(transport) != "udp" and str(transport).lower() == "udp":
+            # a Contact with ";transport=UDP" (SIP is case-insensitive here; sippy only knows "udp")
+            userv = self.l4r.getServer(address) if laddress is None else self.l4r.getServer(laddress, is_local=True)
+        if userv is None and str(transport).lower() == "tcp":
             userv = self.global_config.get("_tcp_server")
             if userv is None:
                 raise RuntimeError(f"SIP/TCP target {msg.getTarget()[0]!r} but no '_tcp_server' in global_config")

@@ -31,7 +31,7 @@ import soundfile as sf
 from media import g711
 from media.codecs import decoder_for
 from tests.support.net import closed_by_peer, free_port
-from tests.support.server import ServerHandle, start_server
+from tests.support.server import NO_AGENTS, ServerHandle, start_server
 
 SCENARIOS = Path(__file__).resolve().parent / "scenarios"
 SIPP = shutil.which("sipp")
@@ -46,7 +46,7 @@ FRAME = 320  # samples per 20 ms frame at 16 kHz (the recorder's rate)
 def fast(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerHandle]:
     """Answers at once, no recognition, records the caller leg."""
     handle = start_server(tmp_path_factory.mktemp("sipp-fast"),
-                          {"asr": {"enabled": False}, "media": {"record_calls": True}})
+                          {"asr": {"enabled": False}, "media": {"record_calls": True}, **NO_AGENTS})
     yield handle
     handle.stop()
 
@@ -55,7 +55,7 @@ def fast(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerHandle]:
 def ringing(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerHandle]:
     """Rings 3 s before answering and takes one call at a time."""
     handle = start_server(tmp_path_factory.mktemp("sipp-ring"),
-                          {"asr": {"enabled": False}, "sip": {"ring_ms": RING_MS, "max_calls": 1}})
+                          {"asr": {"enabled": False}, "sip": {"ring_ms": RING_MS, "max_calls": 1}, **NO_AGENTS})
     yield handle
     handle.stop()
 
@@ -451,7 +451,7 @@ def test_bye_outside_a_dialog_gets_481(fast: ServerHandle) -> None:
 
 def test_invite_without_contact_gets_400_and_takes_no_call_slot(tmp_path: Path) -> None:
     """Regression: sippy raised on such an INVITE after its UA was counted, which then held a slot for good."""
-    server = start_server(tmp_path / "server", {"asr": {"enabled": False}, "sip": {"max_calls": 1}})
+    server = start_server(tmp_path / "server", {"asr": {"enabled": False}, "sip": {"max_calls": 1}, **NO_AGENTS})
     try:
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
             udp.bind(("127.0.0.1", 0))
