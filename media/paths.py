@@ -4,3 +4,4 @@ from pathlib import Path
 
 ASSETS = Path(__file__).parent / "assets"
 DEFAULT_GREETING = ASSETS / "greeting.wav"
+DEFAULT_MOH = ASSETS / "moh.wav"

@@ -12,7 +12,7 @@ from typing import cast
 import numpy as np
 
 from media.codecs import FrameEncoder, PayloadDecoder, decoder_for, encoder_for
-from media.dtmf import DtmfDetector, DtmfParseError
+from media.dtmf import EVENTS, DtmfDetector, DtmfParseError, DtmfPayload
 from media.frame import FRAME_SAMPLES, AudioFrame, Pcm
 from media.jitter import JitterBuffer
 from media.rtp import RtpPacket, RtpParseError
@@ -65,6 +65,12 @@ class RtpSession(asyncio.DatagramProtocol):
         self.decode_audio = True  # off when nothing consumes the caller's audio (saves the decode per packet)
         self.last_rx = 0.0
         self.port = 0
+        # bridging taps (set by media.bridge.Bridge): raw packets for relay, decoded PCM and DTMF for transcoding
+        self.packet_tap: Callable[[RtpPacket, bool], None] | None = None
+        self.frame_tap: Callable[[Pcm], None] | None = None
+        self.dtmf_tap: Callable[[str], None] | None = None
+        self._relay_offset: int | None = None
+        self._dtmf_task: asyncio.Task[None] | None = None
 
     # -- asyncio protocol -------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -88,6 +94,8 @@ class RtpSession(asyncio.DatagramProtocol):
         if not self._latch(addr):
             return
         self.last_rx = asyncio.get_running_loop().time()
+        if self.packet_tap is not None:
+            self.packet_tap(pkt, pkt.payload_type == neg.telephone_event_pt)
         for ready in self._jitter.push(pkt):
             self._release(ready)
 
@@ -164,6 +172,56 @@ class RtpSession(asyncio.DatagramProtocol):
         self._transport.sendto(pkt.serialize(), self._remote)
         self.stats.packets_sent += 1
 
+    def forward(self, pkt: RtpPacket, is_event: bool) -> None:
+        """Relay a packet of the peer leg (same codec): our SSRC, sequence and a continuous timestamp."""
+        neg = self._neg
+        if neg is None or self._remote is None or self._transport is None or self.hold:
+            return
+        pt = neg.telephone_event_pt if is_event else neg.payload_type
+        if pt is None:
+            return  # this leg did not negotiate telephone-event; its DTMF is still detected on the way in
+        if self._relay_offset is None:
+            self.stop_playback()
+            self._relay_offset = (self._ts - pkt.timestamp) & 0xFFFFFFFF
+        ts = (pkt.timestamp + self._relay_offset) & 0xFFFFFFFF
+        out = RtpPacket(pt, self._seq, ts, self._ssrc, pkt.payload, pkt.marker)
+        self._seq = (self._seq + 1) & 0xFFFF
+        if not is_event:
+            self._ts = (ts + neg.codec.timestamp_step) & 0xFFFFFFFF
+        self._transport.sendto(out.serialize(), self._remote)
+        self.stats.packets_sent += 1
+
+    def end_relay(self) -> None:
+        """Stop mapping relayed timestamps (the next relay starts a new mapping)."""
+        self._relay_offset = None
+
+    def send_dtmf(self, digit: str) -> None:
+        """Send one RFC 4733 key press (~100 ms, three end packets), paced on the loop."""
+        neg = self._neg
+        if neg is None or neg.telephone_event_pt is None or digit not in EVENTS:
+            return
+        if self._dtmf_task is not None and not self._dtmf_task.done():
+            return  # one key at a time, as a phone does
+        self._dtmf_task = asyncio.get_running_loop().create_task(self._send_dtmf(EVENTS.index(digit)))
+
+    async def _send_dtmf(self, event: int) -> None:
+        neg = self._neg
+        if neg is None or neg.telephone_event_pt is None or self._transport is None or self._remote is None:
+            return
+        step = neg.codec.timestamp_step
+        ts, n = self._ts, 5
+        for i in range(n + 3):
+            end = i >= n
+            payload = DtmfPayload(event, end, 10, step * min(i + 1, n)).serialize()
+            pkt = RtpPacket(neg.telephone_event_pt, self._seq, ts, self._ssrc, payload, i == 0)
+            self._seq = (self._seq + 1) & 0xFFFF
+            if self._transport is None or self._remote is None:
+                return
+            self._transport.sendto(pkt.serialize(), self._remote)
+            if i < n:
+                await asyncio.sleep(0.02)
+        self._ts = (ts + step * n) & 0xFFFFFFFF
+
     def play(self, payloads: Sequence[bytes]) -> asyncio.Task[None]:
         """Send pre-encoded payloads paced at 20 ms (replaces whatever is playing)."""
         self.stop_playback()
@@ -209,6 +267,8 @@ class RtpSession(asyncio.DatagramProtocol):
                 return
             if hit is not None:
                 self._on_dtmf(hit[0], self._frame_index * 0.02)
+                if self.dtmf_tap is not None:
+                    self.dtmf_tap(hit[0])
             return
         if not self.decode_audio:
             return
@@ -234,6 +294,8 @@ class RtpSession(asyncio.DatagramProtocol):
         n = buf.size // FRAME_SAMPLES
         for i in range(n):
             samples = buf[i * FRAME_SAMPLES : (i + 1) * FRAME_SAMPLES].copy()
+            if self.frame_tap is not None:
+                self.frame_tap(samples)
             frame = AudioFrame(self.leg, round(self._frame_index * 0.02, 2), samples)
             self._frame_index += 1
             self.stats.frames_out += 1
