@@ -6,7 +6,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
     XDG_CACHE_HOME=/data/cache HOTLINE_CONFIG=/etc/hotline/hotline.yaml
 
 RUN apt-get update \
- && apt-get install -y --no-install-recommends libsndfile1 tini \
+ && apt-get install -y --no-install-recommends libsndfile1 tini espeak-ng \
  && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /opt/hotline
@@ -17,11 +17,16 @@ COPY asr asr
 COPY api api
 COPY hotline hotline
 COPY biometrics biometrics
+COPY hints hints
 RUN pip install ".[postgres]" && pip install --no-deps "resemblyzer==0.1.4"
 COPY configs/hotline.yaml /etc/hotline/hotline.yaml
 COPY configs/voiceprint /etc/hotline/voiceprint
+COPY configs/knowledge /etc/hotline/knowledge
+COPY configs/hints.yaml /etc/hotline/hints.yaml
 ENV HOTLINE_BIOMETRICS__COHORT_FILE=/etc/hotline/voiceprint/cohort.npz \
-    HOTLINE_BIOMETRICS__CALIBRATION_FILE=/etc/hotline/voiceprint/calibration.json
+    HOTLINE_BIOMETRICS__CALIBRATION_FILE=/etc/hotline/voiceprint/calibration.json \
+    HOTLINE_HINTS__KNOWLEDGE_DIR=/etc/hotline/knowledge \
+    HOTLINE_HINTS__RULES_FILE=/etc/hotline/hints.yaml
 COPY docker-entrypoint.sh /usr/local/bin/docker-entrypoint.sh
 
 RUN useradd --system --home /data hotline && mkdir -p /data && chown hotline /data

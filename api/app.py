@@ -10,7 +10,11 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from api.auth import AnyRole
 from api.context import AppContext
+from api.routes_agents import router as agents_router
 from api.routes_calls import router as calls_router
+from api.routes_console import install_console
+from api.routes_profile import router as profile_router
+from api.routes_routing import router as routing_router
 from api.routes_voiceprints import router as voiceprints_router
 
 
@@ -19,7 +23,11 @@ def create_app(ctx: AppContext) -> FastAPI:
     app = FastAPI(title="Hotline", version="0.1.0", docs_url="/docs", redoc_url=None)
     app.state.ctx = ctx
     app.include_router(calls_router)
+    app.include_router(routing_router)
     app.include_router(voiceprints_router)
+    app.include_router(profile_router)
+    app.include_router(agents_router)
+    install_console(app, ctx)  # /console: agent sign-in, live feed, static pages
 
     @app.get("/health")
     def health() -> dict[str, Any]:

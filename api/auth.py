@@ -1,4 +1,4 @@
-"""API-key authentication and role checks."""
+"""Authentication and role checks: API keys (``Authorization: Bearer``) or an agent's console session cookie."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from fastapi import Depends, HTTPException, Request, WebSocket, status
 
+from api.console_auth import SAFE_METHODS, session_principal
 from api.store import Principal, Store
 
 
@@ -22,14 +23,21 @@ def principal_for(store: Store, token: str | None) -> Principal | None:
 
 
 def require(*roles: str) -> Callable[[Request], Principal]:
-    """A dependency that admits a valid key of one of ``roles`` (any role when empty)."""
+    """A dependency that admits a valid key of one of ``roles`` (any role when empty).
+
+    Without a key, a console session cookie stands for its agent (role ``agent``); then a request that changes
+    state also needs the session's CSRF token (see :mod:`api.console_auth`).
+    """
 
     def check(request: Request) -> Principal:
         token = _bearer(request.headers.get("authorization"))
         if token is None:
-            raise HTTPException(status.HTTP_401_UNAUTHORIZED, "missing API key: send Authorization: Bearer KEY",
-                                headers={"WWW-Authenticate": "Bearer"})
-        who = principal_for(request.app.state.ctx.store, token)
+            who = session_principal(request, state_changing=request.method not in SAFE_METHODS)
+            if who is None:
+                raise HTTPException(status.HTTP_401_UNAUTHORIZED, "missing API key: send Authorization: Bearer KEY",
+                                    headers={"WWW-Authenticate": "Bearer"})
+        else:
+            who = principal_for(request.app.state.ctx.store, token)
         if who is None:
             raise HTTPException(status.HTTP_401_UNAUTHORIZED, "invalid or revoked API key",
                                 headers={"WWW-Authenticate": "Bearer"})
@@ -41,9 +49,15 @@ def require(*roles: str) -> Callable[[Request], Principal]:
 
 
 def websocket_principal(ws: WebSocket) -> Principal | None:
-    """Key from the Authorization header or, for browsers, the ``token`` query parameter."""
+    """Key from the Authorization header or, for browsers, the ``token`` query parameter, else the console
+    session cookie (only from this site's pages: the handshake's ``Origin`` must be this host)."""
     token = _bearer(ws.headers.get("authorization")) or ws.query_params.get("token")
-    return principal_for(ws.app.state.ctx.store, token)
+    if token is not None:
+        return principal_for(ws.app.state.ctx.store, token)
+    try:
+        return session_principal(ws, state_changing=False, websocket=True)
+    except HTTPException:
+        return None
 
 
 AnyRole = Depends(require())

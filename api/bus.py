@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+log = logging.getLogger("hotline.api")
+Tap = Callable[[dict[str, Any]], None]
 
 
 @dataclass(slots=True)
@@ -21,11 +26,13 @@ class EventBus:
 
     A subscriber that connects late, or reconnects with ``after``, first gets what
     it missed. Channels of ended calls are kept for the most recent ``keep_ended``.
+    ``taps`` see every event of every call as it is published (the console's agent feed).
     """
 
     def __init__(self, keep_ended: int = 200) -> None:
         self._channels: OrderedDict[str, _Channel] = OrderedDict()
         self._keep_ended = keep_ended
+        self.taps: list[Tap] = []
 
     def publish(self, call_id: str, kind: str, **data: Any) -> dict[str, Any]:
         """Record and fan out one event."""
@@ -34,6 +41,11 @@ class EventBus:
         ch.events.append(event)
         for q in ch.subscribers:
             q.put_nowait(event)
+        for tap in list(self.taps):
+            try:
+                tap(event)
+            except Exception:  # a failing observer must never break the call that publishes
+                log.exception("event bus tap failed")
         return event
 
     def close(self, call_id: str) -> None:
@@ -49,6 +61,11 @@ class EventBus:
         for key in ended[: max(0, len(ended) - self._keep_ended)]:
             if not self._channels[key].subscribers:
                 del self._channels[key]
+
+    def history(self, call_id: str) -> list[dict[str, Any]]:
+        """Every event the bus holds for this call, oldest first (empty for an unknown call)."""
+        ch = self._channels.get(call_id)
+        return list(ch.events) if ch is not None else []
 
     def known(self, call_id: str) -> bool:
         """Whether the bus holds this call."""

@@ -8,7 +8,10 @@ import time
 import uuid
 from typing import Any
 
+from api.callhints import CallHints
+from api.callrouting import CallRouting
 from api.context import AppContext
+from api.hintprofile import profile_card, profile_context
 from api.logctx import current_call_id
 from api.passive import CallVerification
 from api.store import Principal, SegmentRecord
@@ -49,6 +52,13 @@ class CallService:
         self._media_seen = False
         self.verification = CallVerification(ctx.voiceprints, ctx.store, self.id, self._publish)
         self._speech_frames = 0
+        self._asr_tasks: list[asyncio.Task[None]] = []
+        self.routing: CallRouting | None = None
+        self.ended = False
+        self._handed_decision: str | None = None
+        self._side_task: asyncio.Task[None] | None = None
+        self.hints = (CallHints(ctx.hints, self._publish, ctx.metrics.hint_latency.observe, self._store_event)
+                      if ctx.hints else None)
 
     # -- lifecycle -------------------------------------------------------------
     async def run(self) -> None:
@@ -133,6 +143,8 @@ class CallService:
                     return "rtp_timeout"
                 continue
             if isinstance(event, RemoteHangup):
+                if event.reason == "agent_hangup":
+                    return "agent_hangup"
                 return "caller_hangup" if self.state.state in (CallState.CONNECTED, CallState.HELD) else "abandoned"
             if isinstance(event, Acked) and self.state.state == CallState.ANSWERED:
                 if late_offer and not self._apply_late_answer(event.sdp):
@@ -154,14 +166,36 @@ class CallService:
 
     async def _connected(self) -> None:
         assert self.session is not None
+        connected_at = asyncio.get_running_loop().time()  # the caller's ACK: time to agent counts from here
         self.state.to(CallState.CONNECTED)
         neg = self.session.negotiated
         codec = neg.codec.name if neg else None
         self._store_update(state="connected", answered_at=_now(), codec=codec)
         self._publish("state", state="connected", codec=codec)
-        await self._claim_by_phone()
+        greeting = None
         if self.ctx.greeting is not None and neg is not None:
-            self.session.play(self.ctx.greeting.payloads(neg.codec.name))
+            greeting = self.session.play(self.ctx.greeting.payloads(neg.codec.name))
+        customer = await self._customer_by_phone()  # one read: queue priority depends on the customer's flags
+        if self.ctx.router is not None:
+            self.routing = CallRouting(self)
+            try:
+                await self.routing.start(greeting, connected_at, customer)
+            except Exception:
+                log.exception("could not queue the call")
+        # verification claim, timeline and hints do not hold up the queue
+        self._side_task = asyncio.get_running_loop().create_task(self._after_connect(customer))
+
+    async def _customer_by_phone(self) -> Any:
+        number = self.call.info.caller_number
+        try:
+            return await self.ctx.store.run(self.ctx.store.customer_by_phone, number) if number else None
+        except Exception:
+            log.exception("customer lookup failed; the call is routed without a profile")
+            return None
+
+    async def _after_connect(self, customer: Any) -> None:
+        await self._claim_by_phone(customer)
+        await self._open_interaction()
 
     def _begin_media(self) -> None:
         """Start everything that consumes the caller's audio (recognition, recording)."""
@@ -212,14 +246,30 @@ class CallService:
                 self._speech_frames += 1
                 self.stream.push_frame(out)
 
-    async def _claim_by_phone(self) -> None:
-        number = self.call.info.caller_number
-        customer = await self.ctx.store.run(self.ctx.store.customer_by_phone, number) if number else None
+    async def _claim_by_phone(self, customer: Any) -> None:
         reason = "caller number" if customer else "no customer has the caller's number"
         try:
             await self.verification.claim(customer.id if customer else None, SYSTEM, reason)
         except Exception:
             log.exception("could not start passive verification; the call goes on")
+
+    async def _open_interaction(self) -> None:
+        """The voice interaction on the customer's timeline (a provisional customer for an unknown number),
+        the profile card for the agent, and the profile for the hint rules."""
+        store = self.ctx.store
+        try:
+            record = await store.run(store.record_voice_interaction, self.id)
+            if record.customer_id is None:
+                return
+            customer = await store.run(store.get_customer, record.customer_id)
+            if customer is not None:
+                self._publish("customer_profile", interaction_id=record.id, **profile_card(customer))
+            if self.hints is not None:
+                hint_ctx = await store.run(profile_context, store, record.customer_id, self.id)
+                if hint_ctx is not None:
+                    self.hints.on_profile(hint_ctx)
+        except Exception:
+            log.exception("could not open the interaction on the customer timeline; the call goes on")
 
     def _on_dtmf(self, digit: str, at: float) -> None:
         self._publish("dtmf", digit=digit, at=at)
@@ -240,6 +290,7 @@ class CallService:
                 status, note = "unavailable", str(exc)
         if self.stream is not None:
             self._asr_task = asyncio.get_running_loop().create_task(self._consume(self.stream))
+            self._asr_tasks.append(self._asr_task)
         elif self.session is not None and not self.ctx.settings.media.record_calls and self.ctx.voiceprints is None:
             self.session.decode_audio = False  # nothing consumes the audio
         self._store_update(recognition=status, recognition_note=note)
@@ -263,15 +314,30 @@ class CallService:
             await self.ctx.store.run(self.ctx.store.add_segment, self.id, seg)  # committed before it is announced
         except Exception:
             log.exception("could not store a final segment; it is still sent live")
-        if self._utterance_ends:
-            self.ctx.metrics.final_latency.observe(asyncio.get_running_loop().time() - self._utterance_ends.pop(0))
+        ends = self._utterance_ends if ev.leg == CALLER else (self.routing.leg.utterance_ends
+                                                              if self.routing and self.routing.leg else [])
+        if ends:
+            self.ctx.metrics.final_latency.observe(asyncio.get_running_loop().time() - ends.pop(0))
+        if ev.leg == CALLER and self.routing is not None:
+            self.routing.caller_said(ev.text)
+        published = time.perf_counter()
         self._publish("final", leg=ev.leg, start=ev.start, end=ev.end, text=ev.text, confidence=ev.confidence,
                       words=seg.words)
+        if self.hints is not None:
+            self.hints.on_final(ev.text, ev.leg, self.language, published)
 
     # -- teardown ----------------------------------------------------------------
     async def _finish(self, reason: str) -> None:
+        self.ended = True
         if self.state.can(CallState.ENDED):
             self.state.to(CallState.ENDED)
+        if self.routing is not None:
+            try:
+                await self.routing.finish()
+            except Exception:
+                log.exception("routing clean-up failed")
+            if not self.routing.reached_agent and reason == "caller_hangup":
+                reason = "abandoned"
         if self.session is not None:
             self.session.flush()
             self.session.close()
@@ -284,8 +350,10 @@ class CallService:
                 if isinstance(out, UtteranceEnd):
                     self._utterance_ends.append(asyncio.get_running_loop().time())
             self.stream.end_input()  # the last words before BYE are decoded, never dropped
-        if self._asr_task is not None:
-            await self._asr_task
+        if self._asr_tasks:
+            await asyncio.gather(*self._asr_tasks, return_exceptions=True)
+        if self._side_task is not None:
+            await asyncio.gather(self._side_task, return_exceptions=True)
         await self.verification.finish()
         if self.recorder is not None:
             self.recorder.close()
@@ -295,8 +363,9 @@ class CallService:
         try:
             await self.ctx.store.run(self.ctx.store.update_call, self.id, state="ended", ended_at=_now(),
                                      end_reason=reason)
+            await self.ctx.store.run(self.ctx.store.record_voice_interaction, self.id)  # hand-off to the timeline
         except Exception:
-            log.exception("could not store the end of the call")
+            log.exception("could not store the end of the call or hand it to the timeline")
         self._publish("state", state="ended", reason=reason)
         self.ctx.bus.close(self.id)
         self.ctx.metrics.calls_ended.labels(reason).inc()
@@ -304,9 +373,38 @@ class CallService:
         self.ctx.active.pop(self.id, None)
         log.info("call ended: %s", reason)
 
+    # -- used by the routing and agent leg ------------------------------------------
+    def consume_stream(self, stream: RecognizeStream) -> None:
+        """Consume another leg's recognition into this call's transcript."""
+        self._asr_tasks.append(asyncio.get_running_loop().create_task(self._consume(stream)))
+
+    def relay_dtmf(self, digit: str, at: float) -> None:
+        """A key pressed on the agent's phone (it reaches the caller through the bridge)."""
+        self._publish("dtmf", digit=digit, at=at, leg="agent")
+        self._store_event("dtmf", {"digit": digit, "at": at, "leg": "agent"})
+
+    def publish(self, kind: str, **data: Any) -> None:
+        """Publish an event of this call."""
+        self._publish(kind, **data)
+
+    def store_update(self, **values: Any) -> None:
+        """Queue an update of this call's row."""
+        self._store_update(**values)
+
+    def store_event(self, kind: str, data: dict[str, Any]) -> None:
+        """Queue a timeline event of this call."""
+        self._store_event(kind, data)
+
     # -- helpers -------------------------------------------------------------------
     def _publish(self, kind: str, **data: Any) -> None:
         self.ctx.bus.publish(self.id, kind, **data)
+        if kind == "verification":
+            if self.hints is not None:
+                self.hints.on_verification(data.get("decision"))
+            decision = data.get("decision")
+            if decision not in ("pending", None) and decision != self._handed_decision:
+                self._handed_decision = decision  # the timeline (and CRMs) hear of each new decision
+                self.ctx.store.submit(self.ctx.store.record_voice_interaction, self.id, {"verification": dict(data)})
 
     def _store_update(self, **values: Any) -> None:
         self.ctx.store.submit(self.ctx.store.update_call, self.id, **values)

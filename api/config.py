@@ -19,9 +19,13 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from api.redaction.settings import PrivacySettings
+from api.routing_settings import RoutingSettings
 from api.settings import HttpSettings, StoreSettings
+from api.webhooks_settings import WebhookSettings
 from asr.settings import AsrSettings
 from biometrics.settings import BiometricsSettings
+from hints.settings import HintSettings
 from media.settings import MediaSettings
 from voice.settings import SipSettings
 
@@ -56,6 +60,10 @@ class Settings(BaseSettings):
     store: StoreSettings = Field(default_factory=StoreSettings)
     log: LogSettings = Field(default_factory=LogSettings)
     biometrics: BiometricsSettings = Field(default_factory=BiometricsSettings)
+    privacy: PrivacySettings = Field(default_factory=PrivacySettings)
+    routing: RoutingSettings = Field(default_factory=RoutingSettings)
+    hints: HintSettings = Field(default_factory=HintSettings)
+    webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
     environment: Literal["dev", "prod"] = Field("dev", description="dev or prod.")
 
     model_config = SettingsConfigDict(env_prefix="HOTLINE_", env_nested_delimiter="__", extra="forbid")
@@ -72,7 +80,7 @@ class Settings(BaseSettings):
         return (init_settings, env_settings)
 
 
-_SECTIONS = ("sip", "media", "asr", "http", "store", "log", "biometrics")
+_SECTIONS = ("sip", "media", "asr", "http", "store", "log", "biometrics", "routing", "hints", "privacy", "webhooks")
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:

@@ -74,6 +74,12 @@ class Call(Base):
     recognition_note: Mapped[str | None] = mapped_column(Text)
     customer_id: Mapped[str | None] = mapped_column(String(32), index=True)
     verification: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    queue: Mapped[str | None] = mapped_column(String(64), index=True)
+    reason: Mapped[str | None] = mapped_column(Text)  # what the caller said while queued
+    agent_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    agent_connected_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    wait_s: Mapped[float | None] = mapped_column(Float)
 
 
 class TranscriptSegment(Base):
@@ -127,6 +133,16 @@ class Customer(Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     name: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    email: Mapped[str | None] = mapped_column(String(255))
+    language: Mapped[str | None] = mapped_column(String(16))
+    segment: Mapped[str | None] = mapped_column(String(64))
+    flags: Mapped[list[str]] = mapped_column(JSON, default=list)  # e.g. vip, fraud_watch, card_blocked
+    external_id: Mapped[str | None] = mapped_column(String(128), unique=True, index=True)  # the CRM's id
+    provisional: Mapped[bool] = mapped_column(Boolean, default=False)  # made for an unknown caller
+    merged_into: Mapped[str | None] = mapped_column(String(32), index=True)
+    cards: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)  # [{last4, kind, status, expires, block_reason}]
+    documents: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)  # [{kind, expires, status}]
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class CustomerPhone(Base):
@@ -171,6 +187,22 @@ class AuditEntry(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
+class AgentRow(Base):
+    """A contact-centre agent and the SIP credentials of their phone."""
+
+    __tablename__ = "agents"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(255))
+    sip_username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))  # argon2id, for the console login
+    ha1: Mapped[str] = mapped_column(String(64))  # MD5(user:realm:password), what SIP digest needs
+    ha1_realm: Mapped[str] = mapped_column(String(128))
+    languages: Mapped[list[str]] = mapped_column(JSON, default=list)
+    skills: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
 def make_engine(url: str) -> Engine:
     """An engine for ``url``; SQLite files get their directory, WAL and foreign keys."""
     if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
@@ -202,3 +234,6 @@ def migrate(engine: Engine) -> None:
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
+
+
+import api.db_profile  # noqa: E402, F401  (profile, timeline and outbox tables join Base.metadata)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import datetime
 from typing import Any
 
@@ -11,9 +12,11 @@ from pydantic import BaseModel
 
 from api.auth import AnyRole, require, websocket_principal
 from api.context import AppContext
+from api.redaction import RawTranscriptForbidden, may_read_raw, redact_event, redact_transcript, serve_raw
 from api.store import Principal
 
 router = APIRouter(prefix="/api/v1")
+log = logging.getLogger("hotline.api")
 READ_ROLES = ("admin", "agent", "security", "integration")
 
 
@@ -61,6 +64,7 @@ async def set_customer(request: Request, call_id: str, body: ClaimedCustomer,
         raise HTTPException(404, f"no call {call_id!r}")
     if await asyncio.to_thread(ctx.store.get_customer, body.customer_id) is None:
         raise HTTPException(404, f"no customer {body.customer_id!r}")
+    ctx.store.submit(ctx.store.record_voice_interaction, call_id, {"customer_id": body.customer_id})
     svc = ctx.active.get(call_id)
     if svc is None:
         await asyncio.to_thread(ctx.store.set_call_customer, call_id, body.customer_id)
@@ -69,21 +73,33 @@ async def set_customer(request: Request, call_id: str, body: ClaimedCustomer,
     return {"call_id": call_id, "customer_id": body.customer_id, "verification": result, "live": True}
 
 
-@router.get("/calls/{call_id}/transcript", dependencies=[AnyRole])
-def get_transcript(request: Request, call_id: str) -> dict[str, Any]:
-    """Stored final segments of every leg, by start time."""
-    store = _ctx(request).store
-    if store.get_call(call_id) is None:
+@router.get("/calls/{call_id}/transcript")
+def get_transcript(
+    request: Request,
+    call_id: str,
+    raw: bool = Query(False, description="The original text (roles in privacy.raw_transcript_roles only)"),
+    who: Principal = Depends(require()),
+) -> dict[str, Any]:
+    """Stored final segments of every leg, by start time; card numbers, phones, e-mails and IBANs redacted
+    unless an allowed role asks for ``raw``."""
+    ctx = _ctx(request)
+    privacy = ctx.settings.privacy
+    try:
+        original = serve_raw(who.role, raw, privacy)
+    except RawTranscriptForbidden as exc:
+        raise HTTPException(403, str(exc)) from exc
+    call = ctx.store.get_call(call_id)
+    if call is None:
         raise HTTPException(404, f"no call {call_id!r}")
-    segs = store.transcript(call_id)
-    return {
-        "call_id": call_id,
-        "segments": [
-            {"leg": s.leg, "start": s.start, "end": s.end, "text": s.text, "confidence": s.confidence,
-             "words": s.words}
-            for s in segs
-        ],
-    }
+    segments = [
+        {"leg": s.leg, "start": s.start, "end": s.end, "text": s.text, "confidence": s.confidence, "words": s.words}
+        for s in ctx.store.transcript(call_id)
+    ]
+    if original:
+        log.info("unredacted transcript of call %s read by key %s (%s)", call_id, who.key_id, who.role)
+    else:
+        segments = redact_transcript(segments, call.language, privacy.kinds)
+    return {"call_id": call_id, "redacted": not original, "segments": segments}
 
 
 def _snapshot(ctx: AppContext, call_id: str) -> list[dict[str, Any]] | None:
@@ -100,11 +116,12 @@ def _snapshot(ctx: AppContext, call_id: str) -> list[dict[str, Any]] | None:
 
 
 @router.websocket("/calls/{call_id}/events")
-async def call_events(ws: WebSocket, call_id: str, after: int = 0) -> None:
+async def call_events(ws: WebSocket, call_id: str, after: int = 0, raw: bool = False) -> None:
     """Live events of one call (state, partial, final, dtmf, ...), replaying from event id ``after``.
 
-    Close codes: 4401 missing or invalid key, 4404 unknown call. A call this node's
-    bus no longer holds is served as a snapshot from the store, then closed.
+    Transcript text is redacted (cards, phones, e-mails, IBANs) unless ``raw=true`` is asked for by a role
+    in ``privacy.raw_transcript_roles``. Close codes: 4401 missing or invalid key, 4403 raw text refused,
+    4404 unknown call. A call this node's bus no longer holds is served as a snapshot from the store, then closed.
     """
     ctx: AppContext = ws.app.state.ctx
     await ws.accept()
@@ -112,6 +129,13 @@ async def call_events(ws: WebSocket, call_id: str, after: int = 0) -> None:
     if who is None:
         await ws.close(code=4401, reason="missing or invalid API key")
         return
+    if raw and not may_read_raw(who.role, ctx.settings.privacy):
+        await ws.close(code=4403, reason=f"role {who.role!r} may not read raw transcripts")
+        return
+
+    def shown(event: dict[str, Any]) -> dict[str, Any]:
+        return redact_event(event, who.role, ctx.settings.privacy, raw=raw)
+
     if not ctx.bus.known(call_id):
         snapshot = await asyncio.to_thread(_snapshot, ctx, call_id)
         if snapshot is None:
@@ -119,13 +143,13 @@ async def call_events(ws: WebSocket, call_id: str, after: int = 0) -> None:
             return
         for event in snapshot:
             if event["id"] > after:
-                await ws.send_json(event)
+                await ws.send_json(shown(event))
         await ws.close()
         return
     backlog, queue, ended = ctx.bus.subscribe(call_id, after)
     try:
         for event in backlog:
-            await ws.send_json(event)
+            await ws.send_json(shown(event))
         if ended:
             await ws.close()
             return
@@ -134,7 +158,7 @@ async def call_events(ws: WebSocket, call_id: str, after: int = 0) -> None:
             if event.get("type") == "_closed":
                 await ws.close()
                 return
-            await ws.send_json(event)
+            await ws.send_json(shown(event))
     except WebSocketDisconnect:
         pass
     finally:

@@ -1,4 +1,4 @@
-"""Customers (minimal record) and voiceprint enrolment, status, deletion and back-office verification."""
+"""Voiceprint enrolment, status, deletion and back-office verification (customers: api.routes_profile)."""
 
 from __future__ import annotations
 
@@ -7,30 +7,20 @@ import json
 from typing import Any
 
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, Response, UploadFile
-from pydantic import BaseModel, Field
 
 from api.audio_upload import read_upload
 from api.auth import require
 from api.context import AppContext
 from api.store import Principal
-from api.store_customers import PhoneTakenError, TemplateRecord
+from api.store_customers import TemplateRecord
 from api.voiceprints import ConsentError, Voiceprints, check_consent
 from biometrics.errors import QualityError, TemplateCryptoError
 from media.prompt import PromptError, load_pcm
-from voice.numbers import normalize_number
 
 router = APIRouter(prefix="/api/v1")
-ANY = require()
 SECURITY = require("security")
 READ_STATUS = require("security", "admin", "agent")
 VERIFY = require("security", "admin")
-
-
-class NewCustomer(BaseModel):
-    """A customer to create."""
-
-    name: str = Field(min_length=1, max_length=255)
-    phones: list[str] = Field(default_factory=list)
 
 
 def _ctx(request: Request) -> AppContext:
@@ -55,31 +45,6 @@ def _status(rec: TemplateRecord | None) -> dict[str, Any]:
     return {"enrolled": True, "enrolled_at": rec.enrolled_at.isoformat(), "enrolled_by": rec.enrolled_by,
             "model_id": rec.model_id, "model_version": rec.model_version, "net_speech_s": rec.net_speech_s,
             "consent": rec.consent, "sources": rec.sources}
-
-
-@router.post("/customers", status_code=201)
-def create_customer(request: Request, body: NewCustomer, who: Principal = Depends(ANY)) -> dict[str, str]:
-    """Create a customer; phone numbers are stored in E.164."""
-    ctx = _ctx(request)
-    phones = []
-    for raw in body.phones:
-        e164 = normalize_number(raw, ctx.settings.sip.default_region)
-        if e164 is None:
-            raise HTTPException(422, f"not a phone number: {raw!r}")
-        phones.append(e164)
-    try:
-        return {"id": ctx.store.create_customer(body.name, phones)}
-    except PhoneTakenError as exc:
-        raise HTTPException(409, str(exc)) from None
-
-
-@router.get("/customers/{customer_id}", dependencies=[Depends(ANY)])
-def get_customer(request: Request, customer_id: str) -> dict[str, Any]:
-    """One customer."""
-    cust = _ctx(request).store.get_customer(customer_id)
-    if cust is None:
-        raise HTTPException(404, f"no customer {customer_id!r}")
-    return {"id": cust.id, "name": cust.name, "phones": cust.phones, "created_at": cust.created_at.isoformat()}
 
 
 @router.post("/customers/{customer_id}/voiceprint", status_code=201)

@@ -9,19 +9,25 @@ from typing import TYPE_CHECKING
 
 import uvicorn
 
+from api.announce import Announcer
 from api.app import create_app
 from api.bus import EventBus
 from api.callservice import CallService
 from api.config import Settings
 from api.context import AppContext
 from api.metrics import Metrics
+from api.router import Router
 from api.store import Store
+from api.store_agents import load_board
+from api.webhooks import WebhookWorker, start_webhooks
 from asr.models import ModelError, resolve_model
 from asr.overlay import OverlayError, with_dither
 from asr.vosk_engine import VoskEngine
+from hints import HintEngine, HintsError
 from media.ports import PortAllocator
 from media.prompt import Prompt, PromptError
 from voice.call import SipCall
+from voice.registrar import Binding, Credentials, Registrar
 from voice.stack import SipStack
 
 if TYPE_CHECKING:
@@ -63,13 +69,17 @@ def build_engine(settings: Settings) -> tuple[VoskEngine | None, str | None]:
 
 def load_greeting(settings: Settings) -> Prompt | None:
     """The greeting prompt, or None (with a warning) when it cannot be used."""
-    path = settings.media.greeting
+    return load_prompt(settings.media.greeting, "greeting")
+
+
+def load_prompt(path: Path | None, what: str) -> Prompt | None:
+    """A prompt, or None (with a warning) when it is off or cannot be used."""
     if path is None:
         return None
     try:
         return Prompt(Path(path))
     except PromptError as exc:
-        log.warning("greeting disabled: %s", exc)
+        log.warning("%s disabled: %s", what, exc)
         return None
 
 
@@ -111,6 +121,7 @@ class Hotline:
         self.stack: SipStack | None = None
         self._calls: set[asyncio.Task[None]] = set()
         self._warmup: asyncio.Future[None] | None = None
+        self.webhooks: WebhookWorker | None = None
 
     async def start(self) -> AppContext:
         """Migrate the store, load models and prompts, start SIP."""
@@ -122,8 +133,15 @@ class Hotline:
         ctx = AppContext(s, self.store, EventBus(), Metrics(), ports, engine, note, load_greeting(s), voiceprints,
                          vp_note)
         self.ctx = ctx
-        self.stack = SipStack(s.sip, asyncio.get_running_loop(), self._on_call)
+        self.webhooks = start_webhooks(s.webhooks, self.store)  # outbox delivery (api/webhooks.py)
+        load_board(self.store, ctx.board)
+        self._wire_agents(ctx)
+        self.stack = SipStack(s.sip, asyncio.get_running_loop(), self._on_call, ctx.registrar,
+                              self._on_registration)
+        ctx.sip = self.stack
         self.stack.start()
+        if ctx.router is not None:
+            ctx.router.start()
         if engine is not None and ctx.greeting is not None:  # warm a recognizer per thread, in the background
             speech = b"".join(f.tobytes() for f in ctx.greeting.frames)
             self._warmup = asyncio.get_running_loop().run_in_executor(None, engine.warm, speech)
@@ -131,6 +149,51 @@ class Hotline:
                  "+tcp" if s.sip.tcp else "", s.media.rtp_host, s.media.rtp_port_min, s.media.rtp_port_max,
                  ", ".join(engine.languages) if engine else f"unavailable ({note})")
         return ctx
+
+    def _wire_agents(self, ctx: AppContext) -> None:
+        """Registrar with the agents' SIP credentials (reloaded when agents change), router, hold music."""
+        s = self.settings
+        creds = Credentials()
+        ctx.registrar = Registrar(s.sip, creds)
+
+        known: set[str] = set()
+
+        def reload() -> None:
+            all_creds = self.store.agent_credentials()
+            wanted = {u: ha1 for u, (ha1, realm) in all_creds.items() if realm == s.sip.realm}
+            for user in known - set(wanted):  # removed or renamed: their phones lose their bindings too
+                creds.remove(user)
+                assert ctx.registrar is not None
+                ctx.registrar.unregister(user)
+            for user, ha1 in wanted.items():
+                creds.set(user, ha1)
+            known.clear()
+            known.update(wanted)
+            stale = [u for u, (_, realm) in all_creds.items() if realm != s.sip.realm]
+            if stale:
+                log.warning("agents %s have passwords set for another SIP realm; set their passwords again "
+                            "(realm is now %r)", ", ".join(sorted(stale)), s.sip.realm)
+
+        reload()
+        ctx.on_agents_changed = reload
+        if s.hints.enabled:
+            try:
+                ctx.hints = HintEngine.load(s.hints)
+            except HintsError as exc:
+                log.warning("whispered hints unavailable: %s", exc)
+        if s.routing.enabled:
+            ctx.router = Router(s.routing, ctx.board)
+            ctx.moh = load_prompt(s.routing.moh_file, "music on hold")
+            if s.routing.announce_every_s:
+                ctx.announcer = Announcer(s.routing.announce_cache_dir, {"uk": "uk", "ru": "ru", "en": "en"})
+
+    def _on_registration(self, username: str, bound: bool, binding: Binding | None) -> None:
+        assert self.ctx is not None
+        agent = self.ctx.board.registered(username, bound)
+        log.info("agent phone %s %s%s", username, "registered" if bound else "unregistered",
+                 f" at {binding.host}:{binding.port}/{binding.transport}" if binding else "")
+        if agent is None:
+            log.warning("binding for %s, who is not an agent", username)
 
     def _on_call(self, call: SipCall) -> None:
         assert self.ctx is not None
@@ -146,12 +209,16 @@ class Hotline:
                 svc.call.events.put_nowait(_shutdown_event())
         if self._calls:
             await asyncio.wait(self._calls, timeout=30)
+        if self.ctx is not None and self.ctx.router is not None:
+            self.ctx.router.stop()
         if self.stack is not None:
             self.stack.stop()
         if self.ctx is not None and self.ctx.engine is not None:
             self.ctx.engine.close()
         if self.ctx is not None and self.ctx.voiceprints is not None:
             self.ctx.voiceprints.close()
+        if self.webhooks is not None:
+            await self.webhooks.stop()
         self.store.close()
 
     async def serve(self) -> None:

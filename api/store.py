@@ -17,7 +17,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import sessionmaker
 
 from api.db import ApiKey, Call, CallEventRow, TranscriptSegment, make_engine, migrate, utcnow
+from api.store_agents import AgentStoreMixin
 from api.store_customers import CustomerStoreMixin
+from api.store_profile import ProfileStoreMixin
 
 T = TypeVar("T")
 log = logging.getLogger("hotline.store")
@@ -52,11 +54,17 @@ class CallRecord:
     recognition_note: str | None
     customer_id: str | None = None
     verification: dict[str, Any] | None = None
+    queue: str | None = None
+    reason: str | None = None
+    agent_id: str | None = None
+    queued_at: datetime | None = None
+    agent_connected_at: datetime | None = None
+    wait_s: float | None = None
 
     def to_json(self) -> dict[str, Any]:
         """JSON-ready dict."""
         data = asdict(self)
-        for key in ("started_at", "answered_at", "ended_at"):
+        for key in ("started_at", "answered_at", "ended_at", "queued_at", "agent_connected_at"):
             data[key] = data[key].isoformat() if data[key] else None
         return data
 
@@ -86,7 +94,8 @@ def _call(row: Call) -> CallRecord:
     return CallRecord(
         row.id, row.sip_call_id, row.caller_number, row.caller_display, row.called_number, row.language,
         row.codec, row.state, row.started_at, row.answered_at, row.ended_at, row.end_reason, row.recognition,
-        row.recognition_note, row.customer_id, row.verification,
+        row.recognition_note, row.customer_id, row.verification, row.queue, row.reason, row.agent_id,
+        row.queued_at, row.agent_connected_at, row.wait_s,
     )
 
 
@@ -100,7 +109,7 @@ def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-class Store(CustomerStoreMixin):
+class Store(CustomerStoreMixin, AgentStoreMixin, ProfileStoreMixin):
     """All persistence. Writes go through one thread so SQLite never sees concurrent writers."""
 
     def __init__(self, url: str) -> None:

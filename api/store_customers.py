@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -24,12 +24,37 @@ class PhoneTakenError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class CustomerRecord:
-    """A customer as the API shows it."""
+    """A customer as the API shows it (the shared profile; hint rules read flags, cards and documents)."""
 
     id: str
     name: str
     phones: list[str]
     created_at: datetime
+    email: str | None = None
+    language: str | None = None
+    segment: str | None = None
+    flags: list[str] = field(default_factory=list)
+    external_id: str | None = None
+    provisional: bool = False
+    merged_into: str | None = None
+    cards: list[dict[str, Any]] = field(default_factory=list)
+    documents: list[dict[str, Any]] = field(default_factory=list)
+    updated_at: datetime | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready dict."""
+        data = asdict(self)
+        data["created_at"] = self.created_at.isoformat()
+        data["updated_at"] = self.updated_at.isoformat() if self.updated_at else None
+        return data
+
+
+def customer_record(s: Session, row: Customer) -> CustomerRecord:
+    """The record of a customer row, with its phones."""
+    phones = s.scalars(select(CustomerPhone.phone).where(CustomerPhone.customer_id == row.id)).all()
+    return CustomerRecord(row.id, row.name, sorted(phones), row.created_at, row.email, row.language, row.segment,
+                          list(row.flags or []), row.external_id, bool(row.provisional), row.merged_into,
+                          list(row.cards or []), list(row.documents or []), row.updated_at)
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,10 +110,7 @@ class CustomerStoreMixin:
         """One customer, or None."""
         with self.sessions() as s:
             row = s.get(Customer, customer_id)
-            if row is None:
-                return None
-            phones = s.scalars(select(CustomerPhone.phone).where(CustomerPhone.customer_id == customer_id)).all()
-            return CustomerRecord(row.id, row.name, sorted(phones), row.created_at)
+            return customer_record(s, row) if row is not None else None
 
     def customer_by_phone(self, phone: str) -> CustomerRecord | None:
         """The customer owning an E.164 number, or None."""

@@ -12,11 +12,12 @@ from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
-from benchmarks import capacity, latency, overhead, setup_rate
+from benchmarks import capacity, hint_latency, latency, overhead, routing, setup_rate
 from benchmarks.harness import RESULTS, BenchResult, machine_info
 
 BENCHES: dict[str, ModuleType] = {"latency": latency, "overhead": overhead, "capacity": capacity,
-                                  "setup_rate": setup_rate}
+                                  "setup_rate": setup_rate, "routing": routing,
+                                  "hint_latency": hint_latency}
 
 
 def _system_busy() -> tuple[float, float]:

@@ -8,6 +8,7 @@ from typing import Any
 
 import typer
 
+from hotline.cli_agents import app as agents_app
 from hotline.cli_models import app as models_app
 from hotline.cli_phone import app as phone_app
 from hotline.cli_voiceprint import app as voiceprint_app
@@ -20,6 +21,7 @@ register_voiceprint_api(voiceprint_app)
 app.add_typer(voiceprint_app, name="voiceprint")
 keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
+app.add_typer(agents_app, name="agents")
 
 ConfigOpt = typer.Option(None, "--config", "-c", help="YAML config (default: $HOTLINE_CONFIG or the bundled one).")
 DbOpt = typer.Option(None, "--db", help="Database URL, e.g. sqlite:///var/hotline.db or postgresql+psycopg://...")

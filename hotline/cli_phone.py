@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import sys
 import tempfile
 from enum import StrEnum
 from pathlib import Path
@@ -103,3 +105,96 @@ def call(
         typer.echo(f"warning: {warning}", err=True)
     typer.echo(json.dumps(outcome.to_json()) if as_json else _summary(uri, outcome))
     raise typer.Exit(0 if outcome.answered else 1)
+
+
+class Transport(StrEnum):
+    """SIP transports the agent phone can register and take calls over."""
+
+    udp = "udp"
+    tcp = "tcp"
+
+
+REGISTER_EXIT_CODE = 3
+
+
+@app.command()
+def register(
+    address: str = typer.Argument(..., metavar="USER@HOST[:PORT]", help="Who we are, and the registrar."),
+    password: str = typer.Option(..., "--password", metavar="P", help="Digest password (any realm)."),
+    auto_answer: bool = typer.Option(False, "--auto-answer", help="Answer calls (else ring until cancelled)."),
+    answer_delay: float = typer.Option(0.0, "--answer-delay", metavar="S", min=0.0, help="Ring S s first."),
+    play: Path | None = typer.Option(None, "--play", metavar="FILE", help="Play FILE into each answered call."),
+    record: Path | None = typer.Option(
+        None, "--record", metavar="OUT.wav", help="Record each call: OUT.wav, then OUT-2.wav, OUT-3.wav, ..."
+    ),
+    transport: Transport = typer.Option(Transport.udp, "--transport", help="SIP transport."),
+    expires: int = typer.Option(600, "--expires", metavar="S", min=2, help="Registration expiry asked for."),
+    hangup_after: float | None = typer.Option(
+        None, "--hangup-after", metavar="S", min=0.0, help="Hang up S seconds after answer."
+    ),
+    transfer_to: str | None = typer.Option(None, "--transfer-to", metavar="URI", help="Blind transfer (REFER)."),
+    transfer_after: float | None = typer.Option(
+        None, "--transfer-after", metavar="S", min=0.0, help="Send the REFER S seconds after answer."
+    ),
+    max_calls: int | None = typer.Option(
+        None, "--max-calls", metavar="N", min=1, help="Unregister and exit after N calls ended."
+    ),
+    codec: Codec = typer.Option(Codec.pcmu, "--codec", help="The only codec accepted."),
+    local_port: int = typer.Option(0, "--local-port", metavar="PORT", min=0, max=65535, help="SIP port (0: any)."),
+    register_timeout: float = typer.Option(
+        10.0, "--register-timeout", metavar="S", min=0.1, help="Give up if the registrar does not answer."
+    ),
+) -> None:
+    """Register as an agent phone and take one call at a time (a second caller gets 486 Busy Here).
+
+    Prints one JSON object per event on stdout. Runs until SIGINT/SIGTERM or --max-calls, then
+    unregisters and exits 0. Exit 3 when registration fails, 2 on other errors.
+    """
+    from hotline.phone.agent import AgentAddress, AgentOptions, JsonEvents, RegistrationError, run_agent
+    from hotline.phone.audio import AudioFileError, PreparedAudio, prepare_audio
+    from hotline.phone.softphone import SoftphoneError, clock_rate_for
+
+    if (transfer_to is None) != (transfer_after is None):
+        raise _fail("--transfer-to and --transfer-after go together")
+    if transfer_to is not None and not transfer_to.lower().startswith(("sip:", "sips:", "<sip")):
+        raise _fail(f"not a SIP URI: {transfer_to!r}")
+    if record is not None and (record.suffix.lower() != ".wav" or not record.parent.is_dir()):
+        raise _fail(f"cannot record to {record}: need a .wav path in an existing directory")
+    if not password:
+        raise _fail("--password must not be empty")
+    try:
+        agent_address = AgentAddress.parse(address)
+    except SoftphoneError as exc:
+        raise _fail(str(exc)) from None
+    # Events go to a duplicate of stdout: the endpoint points fd 1 at stderr to keep pjlib's logs off it.
+    events = JsonEvents(os.fdopen(os.dup(sys.stdout.fileno()), "w", encoding="utf-8"))
+    with tempfile.TemporaryDirectory(prefix="hotline-agent-") as tmp:
+        audio: PreparedAudio | None = None
+        if play is not None:
+            try:
+                audio = prepare_audio(play, clock_rate_for(codec.value), Path(tmp) / "play.wav")
+            except AudioFileError as exc:
+                raise _fail(str(exc)) from None
+        options = AgentOptions(
+            password=password,
+            transport=transport.value,
+            codec=codec.value,
+            local_port=local_port,
+            expires_s=expires,
+            register_timeout_s=register_timeout,
+            auto_answer=auto_answer,
+            answer_delay_s=answer_delay,
+            play=audio,
+            record_path=record,
+            hangup_after_s=hangup_after,
+            transfer_to=transfer_to,
+            transfer_after_s=transfer_after,
+            max_calls=max_calls,
+        )
+        try:
+            run_agent(agent_address, options, events)
+        except RegistrationError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(REGISTER_EXIT_CODE) from None
+        except SoftphoneError as exc:
+            raise _fail(str(exc)) from None

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.audio import make_speech
-from tests.support.server import ServerHandle, start_server
+from tests.support.server import NO_AGENTS, ServerHandle, start_server
 
 
 @pytest.fixture(scope="session")
@@ -24,6 +24,6 @@ def speech_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerHandle]:
     """One real Hotline (SIP+RTP+ASR+API) for the session, with the Korean test model."""
-    handle = start_server(tmp_path_factory.mktemp("server"), {"media": {"record_calls": True}})
+    handle = start_server(tmp_path_factory.mktemp("server"), {"media": {"record_calls": True}, **NO_AGENTS})
     yield handle
     handle.stop()

@@ -40,18 +40,19 @@ def clock_rate_for(codec: str) -> int:
     return CODECS[codec][1]
 
 
-def _pj_message(exc: Any) -> str:
+def pj_message(exc: Any) -> str:
     """Return a short text for a ``pj.Error``."""
     return str(getattr(exc, "reason", "") or getattr(exc, "title", "") or exc)
 
 
 @dataclass(frozen=True)
 class EndpointSettings:
-    """How to build the pjsua2 endpoint: codec and SIP/RTP bind address (IPv4 only)."""
+    """How to build the pjsua2 endpoint: codec, SIP transport and SIP/RTP bind address (IPv4 only)."""
 
     codec: str = "pcmu"
     bind_address: str | None = "127.0.0.1"  # None: every interface
     sip_port: int = 0  # 0: ephemeral
+    transport: str = "udp"  # "udp" or "tcp": the endpoint's one SIP transport
 
     @classmethod
     def for_target(cls, uri: str, codec: str = "pcmu") -> EndpointSettings:
@@ -95,6 +96,10 @@ class PhoneEndpoint:
         acfg.natConfig.iceEnabled = False
         acfg.natConfig.sipOutboundUse = 0
         return acfg
+
+    def local_name(self) -> str:
+        """Return the SIP transport's published ``host:port`` (what goes into our Contact)."""
+        return str(self.ep.transportGetInfo(self.transport_id).localName)
 
 
 @contextlib.contextmanager
@@ -142,7 +147,7 @@ def _restrict_codecs(ep: Any, codec: str) -> None:
 
 @contextlib.contextmanager
 def open_endpoint(settings: EndpointSettings) -> Iterator[PhoneEndpoint]:
-    """Create, start and finally destroy a pjsua2 endpoint (null audio device, one UDP transport).
+    """Create, start and finally destroy a pjsua2 endpoint (null audio device, one UDP or TCP transport).
 
     Every pjsua2 object made inside the block (accounts, calls, players) must be released
     before the block exits. pjlib's stdout logging is sent to stderr for the duration.
@@ -164,12 +169,13 @@ def open_endpoint(settings: EndpointSettings) -> Iterator[PhoneEndpoint]:
             tcfg.port = settings.sip_port
             if settings.bind_address:
                 tcfg.boundAddress = settings.bind_address
-            transport_id = ep.transportCreate(pj.PJSIP_TRANSPORT_UDP, tcfg)
+            kind = pj.PJSIP_TRANSPORT_TCP if settings.transport == "tcp" else pj.PJSIP_TRANSPORT_UDP
+            transport_id = ep.transportCreate(kind, tcfg)
             _restrict_codecs(ep, settings.codec)
             ep.libStart()
         except pj.Error as exc:
             ep.libDestroy()
-            raise SoftphoneError(f"cannot start SIP endpoint: {_pj_message(exc)}") from exc
+            raise SoftphoneError(f"cannot start SIP endpoint: {pj_message(exc)}") from exc
         try:
             yield PhoneEndpoint(ep=ep, transport_id=transport_id, settings=settings)
         finally:
@@ -224,11 +230,11 @@ def _is_incoming_bye(event: Any) -> bool:
     return bool(tsx.role == pj.PJSIP_ROLE_UAS and tsx.method == "BYE")
 
 
-class _Call(pj.Call):
+class TrackedCall(pj.Call):
     """A ``pj.Call`` that notes state and media events for the polling loop (callbacks only store)."""
 
-    def __init__(self, account: Any) -> None:
-        super().__init__(account)
+    def __init__(self, account: Any, call_id: int = pj.PJSUA_INVALID_ID) -> None:
+        super().__init__(account, call_id)  # an incoming call passes the id from ``onIncomingCall``
         self.answered_at: float | None = None
         self.disconnected_at: float | None = None
         self.status = 0
@@ -261,7 +267,7 @@ class _Call(pj.Call):
                 self.media_ready = True
 
 
-class _Player(pj.AudioMediaPlayer):
+class FilePlayer(pj.AudioMediaPlayer):
     """A file player that flags end of file."""
 
     def __init__(self) -> None:
@@ -280,8 +286,8 @@ class _CallSession:
         self.phone, self.audio, self.options = phone, audio, options
         self.account: Any = pj.Account()
         self.account.create(phone.account_config(options.caller))
-        self.call: _Call | None = _Call(self.account)
-        self.player: _Player | None = None
+        self.call: TrackedCall | None = TrackedCall(self.account)
+        self.player: FilePlayer | None = None
         self.recorder: Any = None
         self.codec: str | None = None
         self.dtmf_sent = ""
@@ -302,7 +308,7 @@ class _CallSession:
         except pj.Error as exc:
             self.call.thisown = False  # deleting a Call whose makeCall failed aborts in pjsua
             self.call = None
-            raise SoftphoneError(f"cannot call {target}: {_pj_message(exc)}") from exc
+            raise SoftphoneError(f"cannot call {target}: {pj_message(exc)}") from exc
         while self.call.disconnected_at is None:
             try:
                 self.phone.ep.libHandleEvents(10)
@@ -362,7 +368,7 @@ class _CallSession:
                 aud.startTransmit(self.recorder)
             except pj.Error as exc:
                 self.recorder = None
-                self.warnings.append(f"not recording: {_pj_message(exc)}")
+                self.warnings.append(f"not recording: {pj_message(exc)}")
         delay = 0.0
         if self.options.dtmf:
             try:
@@ -370,18 +376,18 @@ class _CallSession:
                 self.dtmf_sent = self.options.dtmf
                 delay = _DTMF_DIGIT_S * len(self.options.dtmf)
             except pj.Error as exc:
-                self.warnings.append(f"DTMF not sent: {_pj_message(exc)}")
+                self.warnings.append(f"DTMF not sent: {pj_message(exc)}")
         self.play_at = now + delay
 
     def _start_player(self, now: float) -> None:
         """Create the file player and transmit it to the call."""
         assert self.call is not None
-        self.player = _Player()
+        self.player = FilePlayer()
         try:
             self.player.createPlayer(str(self.audio.path), pj.PJMEDIA_FILE_NO_LOOP)
             self.player.startTransmit(self.call.getAudioMedia(-1))
         except pj.Error as exc:
-            self.warnings.append(f"cannot play the file: {_pj_message(exc)}")
+            self.warnings.append(f"cannot play the file: {pj_message(exc)}")
             self._hangup(now)
             return
         self.play_started = now
@@ -444,7 +450,7 @@ def place_call(target: str, audio: PreparedAudio, options: CallOptions) -> CallO
         try:
             session = _CallSession(phone, audio, options)
         except pj.Error as exc:
-            raise SoftphoneError(f"cannot create the local SIP account: {_pj_message(exc)}") from exc
+            raise SoftphoneError(f"cannot create the local SIP account: {pj_message(exc)}") from exc
         try:
             return session.run(target)
         finally:

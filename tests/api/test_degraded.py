@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.server import ServerHandle, phone_call, start_server
+from tests.support.server import NO_AGENTS, ServerHandle, phone_call, start_server
 
 
 @pytest.fixture(scope="module")
 def no_model_server(tmp_path_factory) -> ServerHandle:
-    handle = start_server(tmp_path_factory.mktemp("nomodel"), {"asr": {"model": "/nonexistent/vosk-model"}})
+    handle = start_server(tmp_path_factory.mktemp("nomodel"),
+                          {"asr": {"model": "/nonexistent/vosk-model"}, **NO_AGENTS})
     yield handle
     handle.stop()
 

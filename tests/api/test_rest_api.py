@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 import uuid
@@ -156,16 +157,46 @@ def _operations(server: ServerHandle) -> list[tuple[str, str]]:
 
 
 def _fill(path: str, call_id: str) -> str:
-    return path.replace("{call_id}", call_id).replace("{customer_id}", "nosuchcustomer")
+    return re.sub(r"\{[a-z_]+\}", "nosuchid", path.replace("{call_id}", call_id))
 
 
 def test_every_api_endpoint_is_listed(server):
+    """New endpoints must be added here on purpose: the next test checks each one needs a key."""
     assert sorted(_operations(server)) == sorted([
-        ("GET", "/api/v1/calls"), ("GET", "/api/v1/calls/{call_id}"), ("GET", "/api/v1/calls/{call_id}/transcript"),
-        ("PUT", "/api/v1/calls/{call_id}/customer"), ("POST", "/api/v1/customers"),
-        ("GET", "/api/v1/customers/{customer_id}"), ("POST", "/api/v1/customers/{customer_id}/voiceprint"),
-        ("GET", "/api/v1/customers/{customer_id}/voiceprint"), ("DELETE", "/api/v1/customers/{customer_id}/voiceprint"),
-        ("POST", "/api/v1/voiceprints/verify"), ("GET", "/api/v1/audit"), ("GET", "/metrics"),
+        ("DELETE", "/api/v1/agents/{agent_id}"),
+        ("DELETE", "/api/v1/customers/{customer_id}/voiceprint"),
+        ("GET", "/api/v1/agents"),
+        ("GET", "/api/v1/agents/{agent_id}"),
+        ("GET", "/api/v1/audit"),
+        ("GET", "/api/v1/calls"),
+        ("GET", "/api/v1/calls/{call_id}"),
+        ("GET", "/api/v1/calls/{call_id}/hints/feedback"),
+        ("GET", "/api/v1/calls/{call_id}/transcript"),
+        ("GET", "/api/v1/customers"),
+        ("GET", "/api/v1/customers/{customer_id}"),
+        ("GET", "/api/v1/customers/{customer_id}/cases"),
+        ("GET", "/api/v1/customers/{customer_id}/timeline"),
+        ("GET", "/api/v1/customers/{customer_id}/voiceprint"),
+        ("GET", "/api/v1/queues"),
+        ("GET", "/api/v1/webhooks/deliveries"),
+        ("PATCH", "/api/v1/agents/{agent_id}"),
+        ("PATCH", "/api/v1/cases/{case_id}"),
+        ("PATCH", "/api/v1/customers/{customer_id}"),
+        ("PATCH", "/api/v1/interactions/{interaction_id}"),
+        ("POST", "/api/v1/agents"),
+        ("POST", "/api/v1/calls/{call_id}/hints/{hint_id}/feedback"),
+        ("POST", "/api/v1/calls/{call_id}/transfer"),
+        ("POST", "/api/v1/calls/{call_id}/wrapup"),
+        ("POST", "/api/v1/customers"),
+        ("POST", "/api/v1/customers/{customer_id}/cases"),
+        ("POST", "/api/v1/customers/{customer_id}/interactions"),
+        ("POST", "/api/v1/customers/{customer_id}/merge"),
+        ("POST", "/api/v1/customers/{customer_id}/voiceprint"),
+        ("POST", "/api/v1/voiceprints/verify"),
+        ("POST", "/api/v1/webhooks/deliveries/{delivery_id}/redeliver"),
+        ("PUT", "/api/v1/agents/{agent_id}/status"),
+        ("PUT", "/api/v1/calls/{call_id}/customer"),
+        ("GET", "/metrics"),
     ])
 
 
@@ -180,7 +211,7 @@ def test_api_and_metrics_need_a_valid_key(server, ended_call, headers):
         r = httpx.request(method, f"{server.http}{path}", headers=headers, timeout=10)
         assert r.status_code == 401, (method, path, r.status_code, r.text)
         assert r.headers.get("www-authenticate") == "Bearer", path
-        if method == "GET" and "{customer_id}" not in template:
+        if method == "GET" and not re.search(r"\{(?!call_id\})", template):
             # The same request with the real key works, so the 401 is about the key alone.
             ok = httpx.get(f"{server.http}{path}", headers={"Authorization": f"Bearer {server.key}"}, timeout=10)
             assert ok.status_code == 200, path
@@ -402,3 +433,20 @@ def test_inproc_ws_for_a_stored_call_missing_from_the_bus_finishes(inproc):
     assert not ctx.bus.known(call_id)
     _, code = collect(f"{base}/api/v1/calls/{call_id}/events?token={key}", timeout=5)
     assert code is not None
+
+
+def test_inproc_ws_redacts_transcript_text_by_role(inproc):
+    base, ctx, key = inproc
+    admin = ctx.store.create_key("admin")
+    call_id = _stored_ended_call(ctx.store)
+    card = "my card is 4111 1111 1111 1111 thanks"
+    ctx.bus.publish(call_id, "final", leg="caller", start=0.0, end=1.0, text=card, confidence=1.0, words=[])
+    ctx.bus.publish(call_id, "partial", leg="caller", text="my card is 4111 1111 11")
+    ctx.bus.close(call_id)
+    events, _ = collect(f"{base}/api/v1/calls/{call_id}/events?token={key}", timeout=5)
+    texts = [e["text"] for e in events]
+    assert texts[0] == "my card is [CARD] thanks" and "4111" not in texts[1]
+    raw, _ = collect(f"{base}/api/v1/calls/{call_id}/events?token={admin}&raw=true", timeout=5)
+    assert raw[0]["text"] == card
+    refused, code = collect(f"{base}/api/v1/calls/{call_id}/events?token={key}&raw=true", timeout=5)
+    assert (refused, code) == ([], 4403)

@@ -19,6 +19,9 @@ from tests.support.net import free_port, free_range
 
 ROOT = Path(__file__).resolve().parents[2]
 HOTLINE = [sys.executable, "-m", "hotline"]
+# Servers that test the media and recognition path without agents: with routing on, a caller who hangs up
+# before any agent answers is (rightly) recorded as "abandoned"; these tests expect "caller_hangup".
+NO_AGENTS: dict[str, Any] = {"routing": {"enabled": False}}
 
 
 def run_cli(*args: str, timeout: float = 60, check: bool = True) -> subprocess.CompletedProcess[str]:

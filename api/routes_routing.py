@@ -1,0 +1,64 @@
+"""REST endpoints for queues and transfers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from pydantic import BaseModel, model_validator
+
+from api.auth import require
+from api.callrouting import TransferTargetError
+from api.context import AppContext
+from api.store import Principal
+
+router = APIRouter(prefix="/api/v1")
+
+
+def _ctx(request: Request) -> AppContext:
+    ctx: AppContext = request.app.state.ctx
+    return ctx
+
+
+@router.get("/queues", dependencies=[Depends(require("admin", "agent", "security"))])
+async def list_queues(request: Request) -> dict[str, Any]:
+    """Per queue: waiting callers, longest wait, agents available for it."""
+    ctx = _ctx(request)
+    if ctx.router is None:
+        return {"routing": "disabled", "queues": []}
+    return {"routing": "enabled", "queues": ctx.router.snapshot()}
+
+
+class TransferRequest(BaseModel):
+    """Where to send the caller: one agent, or a queue."""
+
+    agent_id: str | None = None
+    queue: str | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> TransferRequest:
+        if (self.agent_id is None) == (self.queue is None):
+            raise ValueError("give exactly one of agent_id or queue")
+        return self
+
+
+@router.post("/calls/{call_id}/transfer")
+async def transfer(request: Request, call_id: str, body: TransferRequest,
+                   who: Principal = Depends(require("agent", "admin"))) -> dict[str, Any]:
+    """Blind transfer of a live call: the caller goes to the agent or to the head of the queue."""
+    ctx = _ctx(request)
+    svc = ctx.active.get(call_id)
+    if svc is None:
+        raise HTTPException(404, f"no live call {call_id!r}")
+    if svc.routing is None:
+        raise HTTPException(409, "routing is disabled; nothing to transfer")
+    target = body.agent_id or body.queue or ""
+    if body.agent_id is not None and ctx.board.find(body.agent_id) is None:
+        raise HTTPException(404, f"no agent {body.agent_id!r}")
+    if body.queue is not None and ctx.settings.routing.queue(body.queue) is None:
+        raise HTTPException(404, f"no queue {body.queue!r}")
+    try:
+        result = await svc.routing.transfer(target, by=f"api:{who.role}:{who.name or who.key_id}")
+    except TransferTargetError as exc:
+        raise HTTPException(409, str(exc)) from exc
+    return {"call_id": call_id, **result}
