@@ -211,6 +211,14 @@ def console_session(conn: HTTPConnection, *, touch: bool = True) -> ConsoleSessi
     return session
 
 
+SESSION_KEY_ID = 0  # principals of console sessions carry this key id and the agent id as their name
+
+
+def is_console_session(who: Principal) -> bool:
+    """Whether ``who`` is an agent signed in to the console (not an API key)."""
+    return who.key_id == SESSION_KEY_ID and who.role == "agent"
+
+
 def session_principal(conn: HTTPConnection, *, state_changing: bool, websocket: bool = False) -> Principal | None:
     """The agent signed in by cookie as a principal (role ``agent``, name = agent id), or None.
 
@@ -227,4 +235,4 @@ def session_principal(conn: HTTPConnection, *, state_changing: bool, websocket: 
         if not sent or not hmac.compare_digest(sent.encode(), session.csrf.encode()):
             raise HTTPException(403, f"missing or wrong {CSRF_HEADER} header")
     conn.state.console_session = session
-    return Principal(0, "agent", session.agent_id)
+    return Principal(SESSION_KEY_ID, "agent", session.agent_id)

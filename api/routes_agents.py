@@ -17,8 +17,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.agents import AgentFieldError
 from api.auth import require
 from api.board import UnknownAgentError
+from api.console_auth import is_console_session
 from api.context import AppContext
 from api.presence import AgentState, IllegalAgentTransitionError
+from api.store import Principal
 from api.store_agents import AgentRecord, DuplicateUsernameError, sync_board
 
 router = APIRouter(prefix="/api/v1")
@@ -176,10 +178,17 @@ async def delete_agent(request: Request, agent_id: str) -> Response:
     return Response(status_code=204)
 
 
-@router.put("/agents/{agent_id}/status", dependencies=[SET_STATUS])
-async def set_status(request: Request, agent_id: str, body: StatusChange) -> dict[str, Any]:
-    """Ask for available, away or offline; 409 with the reason when presence rules refuse it."""
+@router.put("/agents/{agent_id}/status")
+async def set_status(request: Request, agent_id: str, body: StatusChange, who: Principal = SET_STATUS
+                     ) -> dict[str, Any]:
+    """Ask for available, away or offline; 409 with the reason when presence rules refuse it.
+
+    An agent signed in to the console may change only their own status (API keys of role agent act as
+    supervisors' tools and may change any agent's).
+    """
     ctx = _ctx(request)
+    if is_console_session(who) and who.name != agent_id:
+        raise HTTPException(403, "a console session may change only its own agent's status")
     rec = await asyncio.to_thread(ctx.store.get_agent, agent_id)
     if rec is None:
         raise _missing(agent_id)

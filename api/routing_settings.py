@@ -40,6 +40,10 @@ class RoutingSettings(BaseModel):
                                       description="Customer flags that put a caller ahead of unflagged callers.")
     moh_file: Path | None = Field(DEFAULT_MOH,
                                   description="Music on hold while queued (WAV/FLAC); None: silence.")
+    greeting_text: str | None = Field(
+        None, description="Greeting spoken by espeak-ng at start-up in greeting_voice; replaces media.greeting. "
+                          "Keep it to one short sentence inviting the caller to say what they need.")
+    greeting_voice: str = Field("uk", description="espeak-ng voice (language code) of greeting_text.")
     announce_every_s: float = Field(0.0, ge=0,
                                     description="Position/expected-wait announcement period (0: off; needs espeak-ng).")
     announce_text: dict[str, str] = Field(

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import uvicorn
 
-from api.announce import Announcer
+from api.announce import AnnouncementError, Announcer
 from api.app import create_app
 from api.bus import EventBus
 from api.callservice import CallService
@@ -133,6 +133,8 @@ class Hotline:
         ctx = AppContext(s, self.store, EventBus(), Metrics(), ports, engine, note, load_greeting(s), voiceprints,
                          vp_note)
         self.ctx = ctx
+        if s.routing.greeting_text:
+            await self._spoken_greeting(ctx)
         self.webhooks = start_webhooks(s.webhooks, self.store)  # outbox delivery (api/webhooks.py)
         load_board(self.store, ctx.board)
         self._wire_agents(ctx)
@@ -149,6 +151,17 @@ class Hotline:
                  "+tcp" if s.sip.tcp else "", s.media.rtp_host, s.media.rtp_port_min, s.media.rtp_port_max,
                  ", ".join(engine.languages) if engine else f"unavailable ({note})")
         return ctx
+
+    async def _spoken_greeting(self, ctx: AppContext) -> None:
+        """``routing.greeting_text`` spoken by espeak-ng replaces the greeting file (kept when it fails)."""
+        r = self.settings.routing
+        assert r.greeting_text is not None
+        try:
+            ctx.greeting = await Announcer(r.announce_cache_dir, {}).prompt(r.greeting_text, r.greeting_voice)
+            log.info("greeting: routing.greeting_text spoken with voice %s (%.1f s)", r.greeting_voice,
+                     ctx.greeting.duration_s)
+        except AnnouncementError as exc:
+            log.warning("greeting_text not used (%s); keeping media.greeting", exc)
 
     def _wire_agents(self, ctx: AppContext) -> None:
         """Registrar with the agents' SIP credentials (reloaded when agents change), router, hold music."""

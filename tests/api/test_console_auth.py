@@ -185,3 +185,14 @@ def test_wrapup_is_stored_on_the_call_and_its_interaction(console):
         timeline = admin.get("/api/v1/calls/call-a").json()["timeline"]
         assert [e["outcome"] for e in timeline if e["type"] == "wrapup"] == ["resolved"]
         assert admin.post("/api/v1/calls/call-b/wrapup", json=body).status_code == 200  # keys are not limited
+
+
+def test_a_console_session_changes_only_its_own_status(console):
+    other = console.ctx.store.create_agent("Boris", "boris", PASSWORD, "hotline")
+    console.ctx.board.sync(other.info())
+    c, csrf = console.login()
+    headers = {"X-CSRF-Token": csrf}
+    r = c.put(f"/api/v1/agents/{other.id}/status", json={"status": "away"}, headers=headers)
+    assert r.status_code == 403 and "own" in r.json()["detail"]
+    assert c.put(f"/api/v1/agents/{console.agent.id}/status", json={"status": "away"},
+                 headers=headers).status_code == 200

@@ -24,6 +24,7 @@ def rserver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerHandle]:
     """A server with routing: short no-answer and wrap-up times so tests run quickly."""
     handle = start_server(tmp_path_factory.mktemp("routing"), {
         "routing": {"no_answer_s": 3, "max_misses": 2, "wrap_up_s": 1, "announce_every_s": 1.5,
+                    "greeting_text": "안녕하세요. 무엇을 도와드릴까요?", "greeting_voice": "ko",
                     "announce_cache_dir": str(tmp_path_factory.mktemp("announce"))},
         "media": {"record_calls": True},
         "hints": {"knowledge_dir": str(KNOWLEDGE_KO)},
@@ -309,6 +310,10 @@ def test_abandon_is_counted_in_metrics(rserver, agents, speech_dir):
     wait_key = 'hotline_queue_wait_seconds_count{outcome="abandoned"}'
     assert after[wait_key] == before.get(wait_key, 0) + 1
     assert 0 < after["hotline_abandon_rate"] <= 1 and 0 <= after["hotline_service_level"] < 1
+    with rserver.client() as c:  # what the caller said while queued is the call's reason, before any agent
+        said = [x["text"] for x in c.get(f"/api/v1/calls/{ended['id']}/transcript").json()["segments"]]
+    assert said and ended["reason"] == " ".join(said)
+    assert "greeting: routing.greeting_text spoken with voice ko" in rserver.log()
     announced = [e for e in timeline(rserver, ended["id"]) if e["type"] == "announced"]
     assert announced and announced[0]["position"] == 1 and announced[0]["expected_wait_min"] >= 1
     for name in ("hotline_time_to_agent_seconds_count",):

@@ -190,7 +190,8 @@ def test_only_the_hash_is_stored(store, db_url, tmp_path):
     assert row.key_hash != key
     assert row.key_hash == hashlib.sha256(key.encode()).hexdigest()
     store.close()  # checkpoint the WAL; then look at every byte SQLite wrote
-    secret = key.rsplit("_", 1)[1].encode()
+    secret = key.split("_", 2)[2].encode()  # hk_<prefix>_<secret>; the secret itself may contain "_"
+    assert len(secret) >= 40
     files = [p for p in tmp_path.iterdir() if p.name.startswith("calls.db")]
     assert files
     for path in files:
