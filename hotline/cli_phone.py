@@ -120,7 +120,9 @@ REGISTER_EXIT_CODE = 3
 @app.command()
 def register(
     address: str = typer.Argument(..., metavar="USER@HOST[:PORT]", help="Who we are, and the registrar."),
-    password: str = typer.Option(..., "--password", metavar="P", help="Digest password (any realm)."),
+    password: str = typer.Option(
+        ..., "--password", metavar="P", envvar="HOTLINE_AGENT_PASSWORD", help="Digest password (any realm)."
+    ),
     auto_answer: bool = typer.Option(False, "--auto-answer", help="Answer calls (else ring until cancelled)."),
     answer_delay: float = typer.Option(0.0, "--answer-delay", metavar="S", min=0.0, help="Ring S s first."),
     play: Path | None = typer.Option(None, "--play", metavar="FILE", help="Play FILE into each answered call."),
@@ -128,7 +130,9 @@ def register(
         None, "--record", metavar="OUT.wav", help="Record each call: OUT.wav, then OUT-2.wav, OUT-3.wav, ..."
     ),
     transport: Transport = typer.Option(Transport.udp, "--transport", help="SIP transport."),
-    expires: int = typer.Option(600, "--expires", metavar="S", min=2, help="Registration expiry asked for."),
+    expires: int = typer.Option(
+        600, "--expires", metavar="S", min=10, help="Registration expiry asked for (refreshed 5 s before)."
+    ),
     hangup_after: float | None = typer.Option(
         None, "--hangup-after", metavar="S", min=0.0, help="Hang up S seconds after answer."
     ),
@@ -147,13 +151,16 @@ def register(
 ) -> None:
     """Register as an agent phone and take one call at a time (a second caller gets 486 Busy Here).
 
-    Prints one JSON object per event on stdout. Runs until SIGINT/SIGTERM or --max-calls, then
-    unregisters and exits 0. Exit 3 when registration fails, 2 on other errors.
+    Prints one JSON object per event on stdout (registered, incoming, answered, busy, transferred,
+    transfer_progress, ended, registration_failed, error, unregistered). Runs until SIGINT/SIGTERM or
+    --max-calls, then unregisters and exits 0. Exit 3 when registration fails, 2 on other errors.
     """
     from hotline.phone.agent import AgentAddress, AgentOptions, JsonEvents, RegistrationError, run_agent
     from hotline.phone.audio import AudioFileError, PreparedAudio, prepare_audio
     from hotline.phone.softphone import SoftphoneError, clock_rate_for
 
+    if answer_delay > 0 and not auto_answer:
+        raise _fail("--answer-delay needs --auto-answer")
     if (transfer_to is None) != (transfer_after is None):
         raise _fail("--transfer-to and --transfer-after go together")
     if transfer_to is not None and not transfer_to.lower().startswith(("sip:", "sips:", "<sip")):

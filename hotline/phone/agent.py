@@ -182,10 +182,8 @@ class AgentPhone:
         acfg.idUri = self.address.aor
         reg = acfg.regConfig
         reg.registrarUri = self.registrar
-        reg.timeoutSec = self.options.expires_s
-        reg.delayBeforeRefreshSec = max(1, min(5, self.options.expires_s // 2))
+        reg.timeoutSec = self.options.expires_s  # pjsua refreshes 5 s before the granted expiry (5 s at least)
         reg.retryIntervalSec = _RETRY_INTERVAL_S
-        reg.firstRetryIntervalSec = _RETRY_INTERVAL_S
         reg.dropCallsOnFail = False
         cred = pj.AuthCredInfo("digest", "*", self.address.user, 0, self.options.password)
         acfg.sipConfig.authCreds.append(cred)
@@ -207,8 +205,11 @@ class AgentPhone:
                 return False
             self.phone.ep.libHandleEvents(_POLL_MS)
             for result in self.account.take_results():
-                if not result.ok or result.expires <= 0:
+                if not result.ok:
                     raise RegistrationError(self.registrar, result.code, result.reason)
+                if result.expires <= 0:
+                    why = f"{result.reason}, but the registrar kept no binding for our Contact"
+                    raise RegistrationError(self.registrar, result.code, why)
                 self._emit_registered(result, refresh=False)
                 return True
         timeout = self.options.register_timeout_s

@@ -13,7 +13,7 @@ import pjsua2 as pj
 from hotline.phone.audio import PreparedAudio
 from hotline.phone.softphone import FilePlayer, TrackedCall, pj_message
 
-_XFER_WAIT_S = 4.0  # after the REFER is accepted: hang up if no final NOTIFY and no BYE came by then
+_XFER_WAIT_S = 4.0  # after sending the REFER: hang up if it was accepted, and no 2xx NOTIFY nor BYE came
 _EOF_MARGIN_S = 0.5  # if the player's EOF callback never comes, assume EOF this long after the duration
 
 #: One event for the JSON output: its name and its fields (the caller adds ``call``).
@@ -63,9 +63,10 @@ class AgentCall(TrackedCall):
         self.hangup_at: float | None = None
         self.cause: str | None = None  # why we hung up: local_hangup, transferred, shutdown, error
         self.xfer_sent_at: float | None = None
-        self.xfer_answer: tuple[int, str] | None = None  # the REFER's final response
+        self.xfer_answer: tuple[int, str] | None = None  # the REFER's final response (0: none, or not sent)
         self.xfer_answer_reported = False
         self.xfer_progress: list[tuple[int, str, bool]] = []  # (status, reason, final) from NOTIFYs
+        self.xfer_failed = False  # a final NOTIFY reported an error status
         self.finished = False
 
     # -- pjsua2 callbacks (only store) --------------------------------------------------
@@ -106,6 +107,8 @@ class AgentCall(TrackedCall):
             after_s = round(self.answered_at - self.received_at, 3)
             events.append(("answered", {"call_id": self.call_id, "after_s": after_s}))
         if self.disconnected_at is not None:
+            if self.xfer_sent_at is not None and self.xfer_answer is None:
+                self.xfer_answer = (0, "no answer to the REFER before the call ended")
             events += self._xfer_events(now)
             return [*events, self._finish()]
         if self.answered_at is None:
@@ -149,18 +152,21 @@ class AgentCall(TrackedCall):
             events.append(("transferred", fields))
         for status, reason, final in self.xfer_progress:
             events.append(("transfer_progress", {"status": status, "reason": reason, "final": final}))
-            if self.xfer_ok and (final or status >= 200):
+            if self.xfer_ok and 200 <= status < 300:
                 self.hang_up("transferred", now)
+            elif final and status >= 300:
+                self.xfer_failed = True  # the target did not take the call: stay on it
         self.xfer_progress = []
         sent = self.xfer_sent_at
-        if self.xfer_ok and self.xfer_answer_reported and sent is not None and now >= sent + _XFER_WAIT_S:
+        if self.xfer_ok and sent is not None and now >= sent + _XFER_WAIT_S:
             self.hang_up("transferred", now)
         return events
 
     @property
     def xfer_ok(self) -> bool:
-        """True when our REFER got a 2xx."""
-        return self.xfer_answer is not None and 200 <= self.xfer_answer[0] < 300
+        """True when our REFER got a 2xx and no NOTIFY has reported the transfer failed."""
+        accepted = self.xfer_answer is not None and 200 <= self.xfer_answer[0] < 300
+        return accepted and not self.xfer_failed
 
     def _start_media(self, now: float) -> list[Event]:
         """Start recording and playing into the call; return warnings as ``error`` events."""
