@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from api.agentleg import AgentLeg, RingOutcome
 from api.announce import expected_wait_minutes
+from api.consult import Consultation, ConsultError, ConsultState
 from api.presence import AgentPresence, AgentState
 from api.queueing import Waiting
 from api.routing_settings import QueueSettings
@@ -45,6 +46,7 @@ class CallRouting:
         self.reached_agent = False
         self._hold: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
+        self.consultation: Consultation | None = None
 
     # -- queueing -------------------------------------------------------------------
     async def start(self, greeting: asyncio.Task[None] | None, connected_at: float, customer: Any) -> None:
@@ -65,7 +67,7 @@ class CallRouting:
         self.ctx.metrics.queued.labels(queue.name).inc()
         self._hold = self._spawn(self._hold_audio(greeting))
 
-    async def _hold_audio(self, greeting: asyncio.Task[None] | None) -> None:
+    async def _hold_audio(self, greeting: asyncio.Task[None] | None, force: bool = False) -> None:
         """After the greeting: music on hold (and the optional position announcement) until bridged."""
         session = self.svc.session
         if greeting is not None:
@@ -77,7 +79,7 @@ class CallRouting:
         payloads = self.ctx.moh.payloads(neg.codec.name) if self.ctx.moh else None
         every = self.ctx.settings.routing.announce_every_s if self.ctx.announcer else 0.0
         next_at = loop.time() if every else float("inf")  # first right after the greeting, then every N s
-        while self.leg is None or not self.leg.answered:
+        while force or self.leg is None or not self.leg.answered:
             if loop.time() >= next_at:
                 await self._announce(session, neg.codec.name)
                 next_at = loop.time() + every
@@ -148,7 +150,7 @@ class CallRouting:
             outcome = RingOutcome("failed", 0, str(exc))
         if svc.ended:
             await leg.close()
-            self._free_agent(agent, leg)
+            self.free_agent(agent)
             return
         self.ctx.metrics.agent_offers.labels(outcome.result).inc()
         if outcome.result != "answered":
@@ -188,10 +190,17 @@ class CallRouting:
         self._spawn(self._watch(agent, leg))
 
     async def _watch(self, agent: AgentPresence, leg: AgentLeg) -> None:
-        """The agent's phone: hang-up ends the call; REFER transfers the caller."""
+        """The agent's phone: hang-up ends the call (or completes a connected consult); REFER transfers."""
         event = await leg.next_event()
         if self.leg is not leg or leg.closed:
             return
+        consult = self.consultation
+        if consult is not None and consult.first is leg and consult.state == ConsultState.CONNECTED \
+                and not isinstance(event, ReferRequested):
+            await consult.complete(by="first agent hung up")
+            return
+        if consult is not None and consult.first is leg:
+            await consult.close()
         if isinstance(event, ReferRequested):
             try:
                 await self.transfer(event.target, by="refer", refer_from_phone=True)
@@ -204,6 +213,63 @@ class CallRouting:
         self._event("agent_hangup", agent_id=agent.agent_id)
         self.svc.call.hangup()
         self.svc.call.events.put_nowait(RemoteHangup("agent_hangup"))
+
+    # -- warm transfer ---------------------------------------------------------------------
+    def consult(self, agent_id: str, by: str) -> dict[str, Any]:
+        """Start a consultation with an available agent (the caller holds); its progress comes as events."""
+        if self.leg is None or not self.leg.answered:
+            raise ConsultError(self.id, "no agent is connected to the caller")
+        if self.consultation is not None and self.consultation.state in (ConsultState.RINGING,
+                                                                         ConsultState.CONNECTED):
+            raise ConsultError(self.id, f"a consultation is already {self.consultation.state}")
+        agent = self.ctx.board.find(agent_id)
+        if agent is None or agent.state != AgentState.AVAILABLE or not self.ctx.board.is_registered(agent_id):
+            raise ConsultError(self.id, f"agent {agent_id} is not available")
+        self.consultation = Consultation(self, self.leg, agent)
+        self._event("consult_requested", by=by, agent_id=agent_id)
+        self._spawn(self.consultation.start())
+        return {"state": self.consultation.state.value, "agent_id": agent_id}
+
+    async def consult_finish(self, complete: bool, by: str) -> dict[str, Any]:
+        """Complete (hand the caller over) or cancel the current consultation."""
+        if self.consultation is None:
+            raise ConsultError(self.id, "no consultation")
+        if complete:
+            return await self.consultation.complete(by)
+        return await self.consultation.cancel(by)
+
+    def adopt(self, leg: AgentLeg) -> None:
+        """Make ``leg`` the caller's agent leg: bridge it with the caller and watch its phone."""
+        assert self.svc.session is not None
+        self.leg = leg
+        self.stop_hold_music()
+        leg.join(self.svc.session)
+        self.svc.store_update(agent_id=leg.agent.agent_id)
+        self._spawn(self._watch(leg.agent, leg))
+
+    def hold_music(self) -> None:
+        """Play hold music to the caller (again)."""
+        if self._hold is None or self._hold.done():
+            self._hold = self._spawn(self._hold_audio(None, force=True))
+
+    def stop_hold_music(self) -> None:
+        """Stop hold music (the caller is bridged again)."""
+        if self._hold is not None:
+            self._hold.cancel()
+            self._hold = None
+        if self.svc.session is not None:
+            self.svc.session.stop_playback()
+
+    def event(self, kind: str, **data: Any) -> None:
+        """Publish and store a timeline event of this call."""
+        self._event(kind, **data)
+
+    def free_agent(self, agent: AgentPresence) -> None:
+        """The agent's part in this call is over (ringing: available again; on call: wrap-up)."""
+        if agent.state == AgentState.RINGING:
+            self.ctx.board.move(agent, AgentState.AVAILABLE, "caller left or transferred")
+        elif agent.state == AgentState.ON_CALL:
+            self.router.released(agent)
 
     # -- transfer ------------------------------------------------------------------------
     def resolve(self, target: str) -> tuple[QueueSettings, AgentPresence | None]:
@@ -229,7 +295,7 @@ class CallRouting:
         leg, self.leg = self.leg, None
         if leg is not None:
             await leg.close(hangup=not refer_from_phone)
-            self._free_agent(leg.agent, leg)
+            self.free_agent(leg.agent)
         queued = self.router.queue.get(self.id)
         if queued is not None:
             self.router.leave(self.id)
@@ -247,10 +313,12 @@ class CallRouting:
         waiting = self.router.leave(self.id)
         if self._hold is not None:
             self._hold.cancel()
+        if self.consultation is not None:
+            await self.consultation.close()
         leg, self.leg = self.leg, None
         if leg is not None:
             await leg.close()
-            self._free_agent(leg.agent, leg)
+            self.free_agent(leg.agent)
         if not self.reached_agent and self.entry is not None:
             waited = self.ctx.board.clock() - self.entry.enqueued_at
             self.ctx.metrics.routed(self.entry.queue.name, waited, self.ctx.settings.routing.service_level_s,
@@ -260,12 +328,6 @@ class CallRouting:
         for task in list(self._tasks):
             if task is not asyncio.current_task():
                 task.cancel()
-
-    def _free_agent(self, agent: AgentPresence, leg: AgentLeg) -> None:
-        if agent.state == AgentState.RINGING:
-            self.ctx.board.move(agent, AgentState.AVAILABLE, "caller left or transferred")
-        elif agent.state == AgentState.ON_CALL:
-            self.router.released(agent)
 
     # -- helpers ----------------------------------------------------------------------------
     def _event(self, kind: str, **data: Any) -> None:

@@ -185,6 +185,8 @@ def test_every_api_endpoint_is_listed(server):
         ("PATCH", "/api/v1/interactions/{interaction_id}"),
         ("POST", "/api/v1/agents"),
         ("POST", "/api/v1/calls/{call_id}/hints/{hint_id}/feedback"),
+        ("POST", "/api/v1/calls/{call_id}/consult"),
+        ("POST", "/api/v1/calls/{call_id}/consult/{action}"),
         ("POST", "/api/v1/calls/{call_id}/transfer"),
         ("POST", "/api/v1/calls/{call_id}/wrapup"),
         ("POST", "/api/v1/customers"),

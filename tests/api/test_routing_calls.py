@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from tests.support.agents import AgentPhone, create_agent, register_phone, wait_state
+from tests.support.agents import AgentPhone, agent_state, create_agent, register_phone, wait_state
 from tests.support.server import ServerHandle, phone_call, start_server
 
 PASSWORD = "agent-secret-1"
@@ -343,3 +343,58 @@ def test_flagged_customer_is_served_first(rserver, agents, phones, speech_dir):
     ended = [rserver.wait_call_ended(call_for(rserver, o["call_id"])["id"])[0] for o in outcomes]
     plain_second, vip_call = ended[1], ended[2]
     assert vip_call["agent_connected_at"] < plain_second["agent_connected_at"]
+
+
+def wait_event(server: ServerHandle, call_id: str, kind: str, timeout: float = 20) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = [e for e in timeline(server, call_id) if e["type"] == kind]
+        if found:
+            return found[-1]
+        time.sleep(0.1)
+    raise AssertionError(f"no {kind} event on {call_id}: {kinds(server, call_id)}")
+
+
+def live_call_id(server: ServerHandle) -> str:
+    with server.client() as c:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            live = [x["id"] for x in c.get("/api/v1/calls").json()["calls"] if x["state"] != "ended"]
+            if live:
+                return str(live[0])
+            time.sleep(0.1)
+    raise AssertionError("no live call")
+
+
+def test_warm_transfer_consult_cancel_then_complete(rserver, agents, phones, speech_dir):
+    for u in ("anna", "boris"):
+        phones.append(register_phone(rserver, u, PASSWORD, "--auto-answer"))
+    with rserver.client() as c:
+        for u in agents:
+            c.put(f"/api/v1/agents/{agents[u]['id']}/status", json={"status": "available" if u == "anna" else "away"})
+    fut = call_async(rserver, speech_dir / "ko_hello_8k.wav", "--hangup-after", "25")
+    with rserver.client() as c:
+        wait_state(c, agents["anna"]["id"], "on_call")
+        call_id = live_call_id(rserver)
+        assert c.post(f"/api/v1/calls/{call_id}/consult", json={"agent_id": agents["boris"]["id"]}).status_code == 409
+        c.put(f"/api/v1/agents/{agents['boris']['id']}/status", json={"status": "available"})
+        r = c.post(f"/api/v1/calls/{call_id}/consult", json={"agent_id": agents["boris"]["id"]})
+        assert r.status_code == 202, r.text
+        wait_event(rserver, call_id, "consult_connected")
+        assert agent_state(c, agents["boris"]["id"]) == "on_call" == agent_state(c, agents["anna"]["id"])
+        assert c.post(f"/api/v1/calls/{call_id}/consult/cancel").json()["state"] == "cancelled"
+        wait_state(c, agents["boris"]["id"], "available")  # after wrap-up
+        assert agent_state(c, agents["anna"]["id"]) == "on_call"  # the caller is back with anna
+        r = c.post(f"/api/v1/calls/{call_id}/consult", json={"agent_id": agents["boris"]["id"]})
+        assert r.status_code == 202, r.text
+        wait_event(rserver, call_id, "consult_connected", timeout=30)
+        done = c.post(f"/api/v1/calls/{call_id}/consult/complete")
+        assert done.status_code == 200 and done.json()["agent_id"] == agents["boris"]["id"], done.text
+        assert c.post(f"/api/v1/calls/{call_id}/consult/complete").status_code == 409
+        wait_state(c, agents["anna"]["id"], "available")  # her leg ended, wrap-up over
+    assert phones[0].wait("ended")["reason"] == "remote_hangup"
+    assert fut.result(60)["status"] == 200
+    ended = rserver.wait_call_ended(call_id)[0]
+    assert ended["agent_id"] == agents["boris"]["id"]
+    transfers = [e for e in timeline(rserver, call_id) if e["type"] == "transferred"]
+    assert transfers and transfers[-1]["how"] == "consult" and transfers[-1]["from_agent"] == agents["anna"]["id"]
