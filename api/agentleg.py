@@ -6,7 +6,6 @@ import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from api.context import AppContext
 from api.presence import AgentPresence
@@ -160,10 +159,3 @@ class AgentLeg:
                     self.utterance_ends.append(asyncio.get_running_loop().time())
             self.stream.end_input()
 
-
-def leg_summary(leg: AgentLeg | None) -> dict[str, Any]:
-    """What the API shows about the current agent leg."""
-    if leg is None:
-        return {}
-    return {"agent_id": leg.agent.agent_id, "agent_name": leg.agent.name,
-            "bridge": leg.bridge.mode.value if leg.bridge else None}

@@ -8,7 +8,6 @@ while the two agents are connected, the transfer completes, as on a desk phone.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
@@ -140,8 +139,3 @@ class Consultation:
             self.state = ConsultState.CANCELLED
             await self._drop_second(missed=False)
 
-
-async def settle(task: asyncio.Task[Any] | None) -> None:
-    """Wait for a consult's ring to finish (errors are logged by the task)."""
-    if task is not None:
-        await asyncio.gather(task, return_exceptions=True)
