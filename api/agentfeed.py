@@ -74,8 +74,6 @@ class AgentFeed:
     def on_call_event(self, event: Event) -> None:
         """A bus event of any call."""
         call_id, kind = str(event["call_id"]), event.get("type")
-        if not _numbered(event):
-            return
         if kind == "offered" and event.get("agent_id"):
             self._follow(call_id, str(event["agent_id"]), event["id"])
         followers = self._in_call.get(call_id)
@@ -141,7 +139,7 @@ class AgentFeed:
         self._in_call.setdefault(call_id, set()).add(agent_id)
         sent = self._sent.get(call_id, {}).get(agent_id, 0)
         for past in self.bus.history(call_id):
-            if _numbered(past) and sent < past["id"] < offered_id:
+            if sent < past["id"] < offered_id:
                 self._deliver(agent_id, call_id, past["id"], self._view(past))
 
     def _unfollow(self, call_id: str, agent_id: Any) -> None:
@@ -171,11 +169,3 @@ class AgentFeed:
         data["call_event_id"] = data.pop("id")
         return data
 
-
-def _numbered(event: Event) -> bool:
-    """Whether the event kept the bus's sequence id (event data with its own ``id`` would replace it)."""
-    if isinstance(event.get("id"), int):
-        return True
-    log.error("%s event of call %s has no sequence id (its data has an 'id' of its own): not in agent feeds",
-              event.get("type"), event.get("call_id"))
-    return False

@@ -64,7 +64,7 @@ class AgentLeg:
         session.port = port
         self.session = session
         callee = getattr(binding, "contact_user", None) or self.agent.username
-        self.call = ctx.sip.originate((binding.host, binding.port), binding.transport.lower(), callee, caller, display,
+        self.call = ctx.sip.originate((binding.host, binding.port), binding.transport, callee, caller, display,
                                       self.sdp.offer(port, codecs))
         deadline = asyncio.get_running_loop().time() + ctx.settings.routing.no_answer_s
         while True:

@@ -12,6 +12,16 @@ from typing import Any
 
 log = logging.getLogger("hotline.api")
 Tap = Callable[[dict[str, Any]], None]
+RESERVED = frozenset({"id", "call_id", "type", "ts"})
+
+
+class ReservedEventFieldError(ValueError):
+    """Event data tried to set a field the bus owns (its sequence id, call id, type or timestamp)."""
+
+    def __init__(self, kind: str, fields: frozenset[str]) -> None:
+        super().__init__(f"{kind} event data may not set {', '.join(sorted(fields))}: the bus owns them")
+        self.kind = kind
+        self.fields = fields
 
 
 @dataclass(slots=True)
@@ -35,7 +45,10 @@ class EventBus:
         self.taps: list[Tap] = []
 
     def publish(self, call_id: str, kind: str, **data: Any) -> dict[str, Any]:
-        """Record and fan out one event."""
+        """Record and fan out one event (:class:`ReservedEventFieldError` if ``data`` names a bus field)."""
+        clash = RESERVED.intersection(data)
+        if clash:
+            raise ReservedEventFieldError(kind, frozenset(clash))
         ch = self._channels.setdefault(call_id, _Channel())
         event = {"id": len(ch.events) + 1, "call_id": call_id, "type": kind, "ts": round(time.time(), 3), **data}
         ch.events.append(event)

@@ -10,19 +10,18 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select
 
 from api.agents import verify_password
 from api.app import create_app
 from api.bus import EventBus
 from api.config import Settings
 from api.context import AppContext
-from api.db import AgentRow
 from api.metrics import Metrics
 from api.presence import AgentState
 from api.store import Store
 from api.store_agents import load_board
 from media.ports import PortAllocator
+from tests.support.agents import stored_agent_row
 from tests.support.inproc import serve_in_thread
 from tests.support.server import ServerHandle, run_cli, start_server
 
@@ -60,17 +59,6 @@ def create(c: httpx.Client, **over: Any) -> dict[str, Any]:
     return dict(r.json())
 
 
-def stored_row(db_url: str, agent_id: str) -> AgentRow:
-    store = Store(db_url)
-    try:
-        with store.sessions() as s:
-            row = s.scalars(select(AgentRow).where(AgentRow.id == agent_id)).one()
-            s.expunge(row)
-            return row
-    finally:
-        store.close()
-
-
 def test_create_returns_the_record_and_live_state_without_secrets(srv):
     with srv.client() as c:
         r = c.post("/api/v1/agents", json={"name": " Olena ", "username": "olena.k", "password": PASSWORD,
@@ -83,7 +71,7 @@ def test_create_returns_the_record_and_live_state_without_secrets(srv):
     assert (rec["state"], rec["registered"], rec["realm"]) == ("offline", False, "hotline")
     assert 0 <= rec["time_in_state_s"] < 30
     assert abs(datetime.fromisoformat(rec["state_since"]) - datetime.now(UTC)) < timedelta(seconds=30)
-    row = stored_row(srv.db_url, rec["id"])
+    row = stored_agent_row(srv.db_url, agent_id=rec["id"])
     for secret in (PASSWORD, row.password_hash, row.ha1, "argon2", "password", "ha1"):
         assert secret not in r.text
 
@@ -91,7 +79,7 @@ def test_create_returns_the_record_and_live_state_without_secrets(srv):
 def test_stored_hashes_are_argon2id_and_the_sip_ha1(srv):
     with srv.client() as c:
         rec = create(c, username="petro")
-    row = stored_row(srv.db_url, rec["id"])
+    row = stored_agent_row(srv.db_url, agent_id=rec["id"])
     assert row.password_hash.startswith("$argon2id$")
     assert verify_password(row.password_hash, PASSWORD)
     assert not verify_password(row.password_hash, PASSWORD + "x")
@@ -181,11 +169,11 @@ def test_invalid_fields_are_422_naming_the_field(srv, field, value):
 def test_patch_changes_fields_and_a_new_password_remakes_both_hashes(srv):
     with srv.client() as c:
         rec = create(c)
-        before = stored_row(srv.db_url, rec["id"])
+        before = stored_agent_row(srv.db_url, agent_id=rec["id"])
         r = c.patch(f"/api/v1/agents/{rec['id']}", json={"name": "Olena K", "skills": ["mortgage"]})
         assert r.status_code == 200, r.text
         assert (r.json()["name"], r.json()["skills"], r.json()["languages"]) == ("Olena K", ["mortgage"], ["uk", "ru"])
-        assert stored_row(srv.db_url, rec["id"]).ha1 == before.ha1
+        assert stored_agent_row(srv.db_url, agent_id=rec["id"]).ha1 == before.ha1
 
         r = c.patch(f"/api/v1/agents/{rec['id']}", json={"username": unique()})
         assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "password"]
@@ -193,7 +181,7 @@ def test_patch_changes_fields_and_a_new_password_remakes_both_hashes(srv):
         new_user = unique()
         r = c.patch(f"/api/v1/agents/{rec['id']}", json={"username": new_user, "password": "another secret"})
         assert r.status_code == 200 and r.json()["username"] == new_user
-    after = stored_row(srv.db_url, rec["id"])
+    after = stored_agent_row(srv.db_url, agent_id=rec["id"])
     assert after.password_hash != before.password_hash
     assert verify_password(after.password_hash, "another secret")
     assert not verify_password(after.password_hash, PASSWORD)

@@ -10,11 +10,9 @@ from typing import Any
 
 import pytest
 import yaml
-from sqlalchemy import select
 
 from api.agents import verify_password
-from api.db import AgentRow
-from api.store import Store
+from tests.support.agents import stored_agent_row
 from tests.support.server import HOTLINE, ROOT, run_cli, start_server
 
 
@@ -33,17 +31,6 @@ def listed(db: str) -> list[dict[str, Any]]:
     return list(json.loads(run_cli("agents", "list", "--json", "--db", db).stdout))
 
 
-def stored(db: str, username: str) -> AgentRow:
-    store = Store(db)
-    try:
-        with store.sessions() as s:
-            row = s.scalars(select(AgentRow).where(AgentRow.sip_username == username)).one()
-            s.expunge(row)
-            return row
-    finally:
-        store.close()
-
-
 def test_add_list_remove(db):
     proc = run_cli("agents", "add", "Olena Kovalenko", "--username", "olena", "--password", "secret-123",
                    "--languages", "uk, ru", "--skills", "cards,loans", "--db", db)
@@ -54,7 +41,7 @@ def test_add_list_remove(db):
     [rec] = listed(db)
     assert rec == {"id": agent_id, "name": "Olena Kovalenko", "username": "olena", "languages": ["uk", "ru"],
                    "skills": ["cards", "loans"], "realm": "hotline", "created_at": rec["created_at"]}
-    row = stored(db, "olena")
+    row = stored_agent_row(db, username="olena")
     assert verify_password(row.password_hash, "secret-123")
     assert row.ha1 == hashlib.md5(b"olena:hotline:secret-123").hexdigest()
 
@@ -72,13 +59,13 @@ def test_password_from_stdin_and_from_the_prompt(db):
                           "--json", "--db", db)
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["username"] == "iryna"
-    assert verify_password(stored(db, "iryna").password_hash, "piped-secret")
+    assert verify_password(stored_agent_row(db, username="iryna").password_hash, "piped-secret")
 
     proc = cli_with_input("typed-secret\ntyped-secret\n", "agents", "add", "Taras", "--username", "taras",
                           "--db", db)
     assert proc.returncode == 0, proc.stderr
     assert "typed-secret" not in proc.stdout
-    assert verify_password(stored(db, "taras").password_hash, "typed-secret")
+    assert verify_password(stored_agent_row(db, username="taras").password_hash, "typed-secret")
 
 
 @pytest.mark.parametrize(("args", "code", "message"), [

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from api.bus import EventBus
 
 
@@ -106,3 +108,14 @@ def test_open_channels_are_never_pruned():
     bus.close("done")
     assert bus.known("open")
     assert not bus.known("done")
+
+
+def test_event_data_cannot_overwrite_bus_fields():
+    from api.bus import ReservedEventFieldError
+
+    bus = EventBus()
+    with pytest.raises(ReservedEventFieldError) as err:
+        bus.publish("c1", "hint", id="kb:card-lost", title="x")
+    assert err.value.fields == frozenset({"id"}) and err.value.kind == "hint"
+    assert bus.history("c1") == []  # nothing half-published
+    assert bus.publish("c1", "hint", hint_id="kb:card-lost")["id"] == 1

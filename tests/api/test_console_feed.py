@@ -158,17 +158,6 @@ def test_a_failing_tap_does_not_break_publishing():
     assert len(bus.history("c1")) == 6 and feed.last_id("anna") == 6
 
 
-def test_an_event_whose_data_replaced_its_sequence_id_is_left_out_not_fatal():
-    bus = EventBus()
-    feed = feed_on(bus)
-    start_call(bus)
-    bus.publish("c1", "hint", id="kb:card-limit", title="Card limit")  # data's own "id" wins over the bus's
-    bus.publish("c1", "offered", agent_id="anna")
-    events = feed.subscribe("anna").backlog
-    assert [e["type"] for e in events] == ["state", "queued", "final", "reason", "verification", "offered"]
-    assert [e["call_event_id"] for e in events] == [1, 2, 3, 4, 5, 7]
-
-
 def test_sessions_expire_when_idle_or_too_old_and_end_on_logout():
     clock = Clock()
     table = SessionTable(idle_s=60, max_s=300, clock=clock)

@@ -3,16 +3,11 @@
 
 from __future__ import annotations
 
-import threading
-import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from pydantic import ValidationError
 
 from api.app import create_app
@@ -34,7 +29,7 @@ from api.redaction import (
 )
 from api.store import SegmentRecord, Store
 from media.ports import PortAllocator
-from tests.support.net import free_port
+from tests.support.inproc import serve_in_thread
 from tests.support.server import ServerHandle, run_cli
 
 _DIGIT_WORDS = {
@@ -562,25 +557,6 @@ def test_rest_store_keeps_the_original(server, stored_call):
         store.close()
 
 
-@contextmanager
-def _serve(ctx: AppContext) -> Iterator[str]:
-    """The API app alone under uvicorn in a thread; yields its base URL."""
-    port = free_port(both=False)
-    srv = uvicorn.Server(uvicorn.Config(create_app(ctx), host="127.0.0.1", port=port, log_level="warning",
-                                        lifespan="off", access_log=False))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not srv.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert srv.started
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        srv.should_exit = True
-        thread.join(10)
-
-
 def test_rest_policy_comes_from_settings(tmp_path):
     store = Store(f"sqlite:///{tmp_path / 'api.db'}")
     store.migrate()
@@ -590,7 +566,7 @@ def test_rest_policy_comes_from_settings(tmp_path):
         ctx = AppContext(Settings(privacy=privacy), store, EventBus(), Metrics(), PortAllocator(40000, 40010))
         agent, admin = store.create_key("agent"), store.create_key("admin")
         url = f"/api/v1/calls/{call_id}/transcript"
-        with _serve(ctx) as base, httpx.Client(base_url=base, timeout=10) as client:
+        with serve_in_thread(create_app(ctx)) as base, httpx.Client(base_url=base, timeout=10) as client:
             as_agent = {"Authorization": f"Bearer {agent}"}
             assert _texts(client.get(url, headers=as_agent)) == [SPOKEN_CARD, "пишіть на [EMAIL]"]  # cards shown
             assert _texts(client.get(url, params={"raw": "true"}, headers=as_agent))[1] == "пишіть на ivan@bank.ua"

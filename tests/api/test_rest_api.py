@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -14,7 +13,6 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from prometheus_client.parser import text_string_to_metric_families
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
@@ -26,7 +24,7 @@ from api.context import AppContext
 from api.metrics import Metrics
 from api.store import Store
 from media.ports import PortAllocator
-from tests.support.net import free_port
+from tests.support.inproc import serve_in_thread
 from tests.support.server import ServerHandle, phone_call
 
 DIALED = "0441234567"  # national format, default region UA
@@ -394,20 +392,10 @@ def inproc(tmp_path) -> Iterator[tuple[str, AppContext, str]]:
     store.migrate()
     key = store.create_key("agent")
     ctx = AppContext(Settings(), store, EventBus(), Metrics(), PortAllocator(40000, 40010))
-    port = free_port(both=False)
-    srv = uvicorn.Server(uvicorn.Config(create_app(ctx), host="127.0.0.1", port=port, log_level="warning",
-                                        lifespan="off", access_log=False))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not srv.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert srv.started
     try:
-        yield f"ws://127.0.0.1:{port}", ctx, key
+        with serve_in_thread(create_app(ctx)) as base:
+            yield base.replace("http://", "ws://"), ctx, key
     finally:
-        srv.should_exit = srv.force_exit = True
-        thread.join(10)
         store.close()
 
 

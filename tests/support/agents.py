@@ -97,3 +97,22 @@ def wait_state(client: httpx.Client, agent_id: str, state: str, timeout: float =
             return
         time.sleep(0.1)
     raise AssertionError(f"agent {agent_id} is {last}, not {state}")
+
+
+def stored_agent_row(db_url: str, *, agent_id: str | None = None, username: str | None = None) -> Any:
+    """The agent's database row (hashes included), by id or SIP username, read with a fresh store."""
+    from sqlalchemy import select
+
+    from api.db import AgentRow
+    from api.store import Store
+
+    store = Store(db_url)
+    try:
+        with store.sessions() as s:
+            query = select(AgentRow).where(AgentRow.id == agent_id if agent_id is not None
+                                           else AgentRow.sip_username == username)
+            row = s.scalars(query).one()
+            s.expunge(row)
+            return row
+    finally:
+        store.close()
