@@ -15,13 +15,9 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from tests.support.net import free_port
+
 SCENARIOS = Path(__file__).parent / "scenarios"
-
-
-def _free_udp_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _wait_bound(port: int, proc: subprocess.Popen[bytes], deadline_s: float = 5.0) -> None:
@@ -46,8 +42,8 @@ def sipp_uas() -> Iterator[object]:
     procs: list[subprocess.Popen[bytes]] = []
 
     def start(*scenario: str) -> int:
-        port = _free_udp_port()
-        cmd = ["sipp", *scenario, "-i", "127.0.0.1", "-p", str(port), "-mp", str(_free_udp_port())]
+        port = free_port(both=False)
+        cmd = ["sipp", *scenario, "-i", "127.0.0.1", "-p", str(port), "-mp", str(free_port(both=False))]
         cmd += ["-m", "1", "-timeout", "20", "-nostdin"]
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         procs.append(proc)

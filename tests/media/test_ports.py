@@ -6,6 +6,7 @@ import socket
 import pytest
 
 from media.ports import PortAllocator, PortsExhaustedError
+from tests.support.net import port_region
 
 HOST = "127.0.0.1"
 
@@ -31,7 +32,8 @@ def free_range(n_even: int) -> int:
     Randomised so that concurrent test runs on the same machine rarely pick the same range.
     """
     for _ in range(100):
-        base = random.randrange(42000, 48000, 2)
+        low, high = port_region()
+        base = random.randrange(low + (low % 2), high - 2 * n_even, 2)
         socks = [try_block(base + 2 * i) for i in range(n_even)]
         for sk in socks:
             if sk is not None:

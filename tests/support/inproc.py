@@ -10,16 +10,17 @@ from contextlib import contextmanager
 import uvicorn
 from fastapi import FastAPI
 
-from tests.support.net import free_port
+from tests.support.net import listening_socket
 
 
 @contextmanager
 def serve_in_thread(app: FastAPI, timeout: float = 10) -> Iterator[str]:
     """Run ``app`` on a free loopback port; yields its base URL and stops it afterwards."""
-    port = free_port(both=False)
+    sock = listening_socket()
+    port = sock.getsockname()[1]
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off",
                                            access_log=False))
-    thread = threading.Thread(target=server.run, daemon=True)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + timeout
     while not server.started and time.monotonic() < deadline:
@@ -31,3 +32,4 @@ def serve_in_thread(app: FastAPI, timeout: float = 10) -> Iterator[str]:
     finally:
         server.should_exit = server.force_exit = True
         thread.join(timeout)
+        sock.close()

@@ -30,7 +30,7 @@ import soundfile as sf
 
 from media import g711
 from media.codecs import decoder_for
-from tests.support.net import closed_by_peer, free_port
+from tests.support.net import closed_by_peer, free_port, port_region
 from tests.support.server import NO_AGENTS, ServerHandle, start_server
 
 SCENARIOS = Path(__file__).resolve().parent / "scenarios"
@@ -64,7 +64,8 @@ def ringing(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerHandle]:
 def free_media_port() -> int:
     """An even UDP port with the next three free too (sipp's audio RTP/RTCP and video ports)."""
     for _ in range(100):
-        base = random.randrange(30000, 39990, 2)
+        low, high = port_region()
+        base = random.randrange(low + (low % 2), high - 4, 2)
         socks: list[socket.socket] = []
         try:
             for p in range(base, base + 4):

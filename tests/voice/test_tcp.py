@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.net import closed_by_peer
+from tests.support.net import closed_by_peer, free_port
 from voice.tcp import SipFramingError, SipStreamFramer
 
 REPO = Path(__file__).resolve().parents[2]
@@ -101,25 +101,11 @@ def test_framer_accepts_headers_of_exactly_the_limit() -> None:
 
 
 # -- the stack in a subprocess ------------------------------------------------
-def _free_port() -> int:
-    """A port free for both UDP and TCP on 127.0.0.1."""
-    for _ in range(50):
-        with socket.socket() as t, socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
-            t.bind(("127.0.0.1", 0))
-            port = t.getsockname()[1]
-            try:
-                u.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return int(port)
-    raise RuntimeError("no free port for UDP and TCP")
-
-
 class Stack:
     """``tests/voice/sip_stack.py`` running in a subprocess."""
 
     def __init__(self, tmp_path: Path, idle_timeout: float = 600.0) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         self.log_path = tmp_path / "stack.log"
         self._log = self.log_path.open("wb")
         self.proc = subprocess.Popen(
@@ -177,7 +163,7 @@ def stack(tmp_path: Path) -> Iterator[Stack]:
 
 def sipp(tmp_path: Path, *args: str, timeout: float = 40.0) -> subprocess.CompletedProcess[str]:
     assert SIPP is not None
-    cmd = [SIPP, "-t", "t1", "-i", "127.0.0.1", "-p", str(_free_port()), "-m", "1",
+    cmd = [SIPP, "-t", "t1", "-i", "127.0.0.1", "-p", str(free_port()), "-m", "1",
            "-timeout", "20", "-timeout_error", "-nostdin", *args]
     return subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, errors="replace", timeout=timeout,
                           check=False)
@@ -208,7 +194,7 @@ def test_server_hangs_up_over_tcp(stack: Stack, tmp_path: Path) -> None:
 def test_request_to_tcp_target_opens_connection_without_retransmissions(stack: Stack, tmp_path: Path) -> None:
     """OPTIONS to a TCP UAS we have no connection with; it answers after 2 s, so Timer A would have fired."""
     assert SIPP is not None
-    uas_port = _free_port()
+    uas_port = free_port()
     uas = subprocess.Popen(
         [SIPP, "-t", "t1", "-sf", str(SCENARIOS / "options_uas.xml"), "-i", "127.0.0.1", "-p", str(uas_port),
          "-m", "1", "-timeout", "20", "-timeout_error", "-nostdin"],
