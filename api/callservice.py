@@ -143,8 +143,8 @@ class CallService:
                     return "rtp_timeout"
                 continue
             if isinstance(event, RemoteHangup):
-                if event.reason == "agent_hangup":
-                    return "agent_hangup"
+                if event.reason in ("agent_hangup", "shutdown"):
+                    return event.reason
                 return "caller_hangup" if self.state.state in (CallState.CONNECTED, CallState.HELD) else "abandoned"
             if isinstance(event, Acked) and self.state.state == CallState.ANSWERED:
                 if late_offer and not self._apply_late_answer(event.sdp):

@@ -15,6 +15,7 @@ from api.bus import EventBus
 from api.callservice import CallService
 from api.config import Settings
 from api.context import AppContext
+from api.httpserver import HttpServer, serve_until_signal
 from api.metrics import Metrics
 from api.router import Router
 from api.store import Store
@@ -239,12 +240,8 @@ class Hotline:
         ctx = await self.start()
         config = uvicorn.Config(create_app(ctx), host=self.settings.http.host, port=self.settings.http.port,
                                 log_level="warning", lifespan="off", access_log=False)
-        server = uvicorn.Server(config)  # uvicorn turns SIGINT/SIGTERM into a graceful exit
         log.info("HTTP API on http://%s:%d", self.settings.http.host, self.settings.http.port)
-        try:
-            await server.serve()
-        finally:
-            await self.stop()
+        await serve_until_signal(HttpServer(config), self.stop)  # SIGINT/SIGTERM: HTTP stops, then self.stop()
 
 
 def _shutdown_event() -> object:

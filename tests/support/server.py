@@ -85,7 +85,7 @@ class ServerHandle:
         raise AssertionError(f"calls did not end within {timeout} s\n--- server log ---\n{self.log()[-5000:]}")
 
     def stop(self) -> int:
-        """SIGTERM and wait."""
+        """SIGINT (a clean shut-down) and wait."""
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGINT)
             try:
