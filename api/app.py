@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from api.auth import AnyRole
 from api.context import AppContext
@@ -16,6 +19,9 @@ from api.routes_console import install_console
 from api.routes_profile import router as profile_router
 from api.routes_routing import router as routing_router
 from api.routes_voiceprints import router as voiceprints_router
+from api.store_backlog import StoreUnavailableError, is_unavailable
+
+log = logging.getLogger("hotline.api")
 
 
 def create_app(ctx: AppContext) -> FastAPI:
@@ -28,11 +34,24 @@ def create_app(ctx: AppContext) -> FastAPI:
     app.include_router(profile_router)
     app.include_router(agents_router)
     install_console(app, ctx)  # /console: agent sign-in, live feed, static pages
+    ctx.metrics.parked_writes.set_function(lambda: ctx.store.parked)
+
+    async def database_error(request: Request, exc: Exception) -> Response:
+        """An unreachable database is a 503 with a reason; any other database failure a logged 500."""
+        if is_unavailable(exc):
+            return JSONResponse({"detail": "database unavailable: try again shortly", "error": "database_unavailable",
+                                 "parked_writes": ctx.store.parked}, status_code=503, headers={"Retry-After": "5"})
+        log.error("database error on %s %s: %s", request.method, request.url.path, exc)
+        return JSONResponse({"detail": "database error", "error": "database_error"}, status_code=500)
+
+    for kind in (StoreUnavailableError, DBAPIError, PoolTimeoutError):
+        app.add_exception_handler(kind, database_error)
 
     @app.get("/health")
     def health() -> dict[str, Any]:
         """Liveness, without authentication."""
         return {"status": "ok", "active_calls": len(ctx.active),
+                "database": "unavailable" if ctx.store.parked else "ok", "parked_writes": ctx.store.parked,
                 "recognition": "ok" if ctx.engine is not None else "unavailable",
                 "biometrics": "ok" if ctx.voiceprints is not None else "unavailable"}
 

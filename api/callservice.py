@@ -310,8 +310,8 @@ class CallService:
     async def _final(self, ev: FinalTranscript) -> None:
         seg = SegmentRecord(ev.leg, ev.start, ev.end, ev.text, ev.confidence,
                             [{"word": w.word, "start": w.start, "end": w.end, "conf": w.conf} for w in ev.words])
-        try:
-            await self.ctx.store.run(self.ctx.store.add_segment, self.id, seg)  # committed before it is announced
+        try:  # committed before it is announced; during a database outage it is parked and sent live anyway
+            await self.ctx.store.submit(self.ctx.store.add_segment, self.id, seg)
         except Exception:
             log.exception("could not store a final segment; it is still sent live")
         ends = self._utterance_ends if ev.leg == CALLER else (self.routing.leg.utterance_ends
@@ -360,10 +360,10 @@ class CallService:
         if self.ctx.engine is not None:
             self.ctx.metrics.asr_rtf.set(self.ctx.engine.stats.rtf)
         self.ctx.metrics.asr_audio.inc(self._speech_frames * 0.02)
-        try:
-            await self.ctx.store.run(self.ctx.store.update_call, self.id, state="ended", ended_at=_now(),
-                                     end_reason=reason)
-            await self.ctx.store.run(self.ctx.store.record_voice_interaction, self.id)  # hand-off to the timeline
+        try:  # parked and replayed in order if the database is down
+            store = self.ctx.store
+            await store.submit(store.update_call, self.id, state="ended", ended_at=_now(), end_reason=reason)
+            await store.submit(store.record_voice_interaction, self.id)  # hand-off to the timeline
         except Exception:
             log.exception("could not store the end of the call or hand it to the timeline")
         self._publish("state", state="ended", reason=reason)

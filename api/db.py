@@ -210,6 +210,10 @@ def make_engine(url: str) -> Engine:
     kwargs: dict[str, Any] = {"future": True}
     if url.startswith("sqlite"):
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+    else:  # a server database: notice dropped connections before use, fail fast when it is unreachable
+        kwargs["pool_pre_ping"] = True
+        if url.startswith("postgresql"):
+            kwargs["connect_args"] = {"connect_timeout": 5}
     engine = create_engine(url, **kwargs)
     if url.startswith("sqlite"):
 

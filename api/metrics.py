@@ -46,6 +46,8 @@ class Metrics:
             "hotline_hint_latency_seconds", "Final transcript published to its hints published",
             buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5), registry=r,
         )
+        self.parked_writes = Gauge("hotline_store_parked_writes", "Writes waiting for an unreachable database",
+                                   registry=r)
         self._sl = [0, 0, 0]  # answered within SL, answered, abandoned
 
     def routed(self, queue: str, waited_s: float, sl_s: float, answered: bool) -> None:

@@ -14,6 +14,7 @@ from api.auth import AnyRole, require, websocket_principal
 from api.context import AppContext
 from api.redaction import RawTranscriptForbidden, may_read_raw, redact_event, redact_transcript, serve_raw
 from api.store import Principal
+from api.store_backlog import is_unavailable
 
 router = APIRouter(prefix="/api/v1")
 log = logging.getLogger("hotline.api")
@@ -121,11 +122,18 @@ async def call_events(ws: WebSocket, call_id: str, after: int = 0, raw: bool = F
 
     Transcript text is redacted (cards, phones, e-mails, IBANs) unless ``raw=true`` is asked for by a role
     in ``privacy.raw_transcript_roles``. Close codes: 4401 missing or invalid key, 4403 raw text refused,
-    4404 unknown call. A call this node's bus no longer holds is served as a snapshot from the store, then closed.
+    4404 unknown call, 1013 the database is unavailable (try again). A call this node's bus no longer holds is
+    served as a snapshot from the store, then closed.
     """
     ctx: AppContext = ws.app.state.ctx
     await ws.accept()
-    who = await asyncio.to_thread(websocket_principal, ws)
+    try:
+        who = await asyncio.to_thread(websocket_principal, ws)
+    except Exception as exc:
+        if not is_unavailable(exc):
+            raise
+        await ws.close(code=1013, reason="database unavailable: try again later")
+        return
     if who is None:
         await ws.close(code=4401, reason="missing or invalid API key")
         return

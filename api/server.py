@@ -117,7 +117,7 @@ class Hotline:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.store = Store(settings.store.url)
+        self.store = Store(settings.store.url, settings.store.spill_path, settings.store.retry_s)
         self.ctx: AppContext | None = None
         self.stack: SipStack | None = None
         self._calls: set[asyncio.Task[None]] = set()
@@ -128,6 +128,7 @@ class Hotline:
         """Migrate the store, load models and prompts, start SIP."""
         s = self.settings
         await asyncio.to_thread(self.store.migrate)
+        await asyncio.to_thread(self.store.restore_backlog)  # writes a database outage kept from the last run
         engine, note = await asyncio.to_thread(build_engine, s)
         ports = PortAllocator(s.media.rtp_port_min, s.media.rtp_port_max)
         voiceprints, vp_note = await asyncio.to_thread(build_voiceprints, s, self.store)

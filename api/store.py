@@ -6,11 +6,13 @@ import asyncio
 import hashlib
 import logging
 import secrets
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from functools import partial
+from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import func, select
@@ -18,6 +20,7 @@ from sqlalchemy.orm import sessionmaker
 
 from api.db import ApiKey, Call, CallEventRow, TranscriptSegment, make_engine, migrate, utcnow
 from api.store_agents import AgentStoreMixin
+from api.store_backlog import Backlog, ParkedWrite, StoreUnavailableError
 from api.store_customers import CustomerStoreMixin
 from api.store_profile import ProfileStoreMixin
 
@@ -112,33 +115,98 @@ def hash_key(key: str) -> str:
 class Store(CustomerStoreMixin, AgentStoreMixin, ProfileStoreMixin):
     """All persistence. Writes go through one thread so SQLite never sees concurrent writers."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, spill_path: Path | None = None, retry_s: float = 1.0) -> None:
         self.url = url
         self.engine = make_engine(url)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._writer = ThreadPoolExecutor(1, thread_name_prefix="store")
+        self._backlog = Backlog(self, self._backlog_size)
+        self._spill_path = spill_path
+        self._retry_s = retry_s
+        self._retrying: threading.Thread | None = None
+        self._closing = threading.Event()
+        self.parked = 0  # writes waiting for the database (read from any thread)
 
     def migrate(self) -> None:
         """Create or upgrade the schema."""
         migrate(self.engine)
 
-    def submit(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> asyncio.Future[T]:
-        """Queue a store method on the writer thread now (writes run in submission order).
+    def submit(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> asyncio.Future[bool]:
+        """Queue a write (a method of this store) on the writer thread now; writes run in submission order.
 
-        Nobody awaits these: a failure (database down) is logged and the call goes on.
+        The future says True once the write is committed, False when the database could not be reached and
+        the write is parked: it is replayed, in order, as soon as the database answers again (and spilled to
+        disk at shut-down if it never does). Nobody has to await it; other failures are logged.
         """
-        fut = asyncio.get_running_loop().run_in_executor(self._writer, partial(fn, *args, **kwargs))
+        if getattr(fn, "__self__", None) is not self:
+            raise TypeError(f"submit() takes a method of this store, not {fn!r}")
+        item = ParkedWrite(fn.__name__, args, kwargs)
+        fut = asyncio.get_running_loop().run_in_executor(self._writer, self._backlog.write, item)
         fut.add_done_callback(_log_failure)
         return fut
 
     async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        """Run a store method on the writer thread."""
-        return await asyncio.get_running_loop().run_in_executor(self._writer, partial(fn, *args, **kwargs))
+        """Run a store method on the writer thread, after every parked write.
+
+        Raises StoreUnavailableError while parked writes cannot be replayed: nothing reads or writes
+        around them.
+        """
+        return await asyncio.get_running_loop().run_in_executor(self._writer, partial(self._behind_backlog, fn,
+                                                                                      *args, **kwargs))
+
+    def restore_backlog(self) -> int:
+        """Queue writes a previous run spilled at shut-down; they are replayed before anything new."""
+        if self._spill_path is None:
+            return 0
+        count = self._writer.submit(self._backlog.restore, self._spill_path).result()
+        if count:
+            log.warning("%d write(s) from the previous run's database outage are queued for replay", count)
+            self._writer.submit(self._backlog.drain).result()
+        return count
 
     def close(self) -> None:
-        """Finish pending writes and dispose the engine."""
+        """Finish pending writes, save any that the database could not take, dispose the engine."""
+        self._closing.set()
+        self._writer.submit(self._settle).result()  # after every write queued before close()
         self._writer.shutdown(wait=True)
         self.engine.dispose()
+
+    def _behind_backlog(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        if len(self._backlog) and not self._backlog.drain():
+            raise StoreUnavailableError(len(self._backlog), self._backlog.last_error)
+        return fn(*args, **kwargs)
+
+    # the methods below run on the writer thread, so the retry thread's start and end cannot race
+    def _settle(self) -> None:
+        if not len(self._backlog) or self._backlog.drain():
+            return
+        if self._spill_path is None:
+            log.error("database unavailable at shut-down: %d write(s) are lost", len(self._backlog))
+            return
+        saved = self._backlog.spill(self._spill_path)
+        log.error("database unavailable at shut-down: %d write(s) saved to %s for the next start", saved,
+                  self._spill_path)
+
+    def _backlog_size(self, size: int) -> None:
+        self.parked = size
+        if size and self._retrying is None and not self._closing.is_set():
+            self._retrying = threading.Thread(target=self._retry_loop, name="store-retry", daemon=True)
+            self._retrying.start()
+
+    def _drained(self) -> bool:
+        if not self._backlog.drain():
+            return False
+        self._retrying = None
+        return True
+
+    def _retry_loop(self) -> None:
+        """Replay parked writes every ``retry_s`` until none are left (then the thread ends)."""
+        while not self._closing.wait(self._retry_s):
+            try:
+                if self._writer.submit(self._drained).result():
+                    return
+            except RuntimeError:  # the writer shut down
+                return
 
     # -- calls -----------------------------------------------------------------
     def create_call(self, call_id: str, sip_call_id: str, caller: str | None, display: str | None,

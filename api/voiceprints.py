@@ -147,8 +147,9 @@ class Voiceprints:
 
     async def _audit(self, who: Principal, action: str, result: str, customer_id: str | None,
                      call_id: str | None = None, detail: dict[str, Any] | None = None) -> None:
-        await self.store.run(self.store.audit, _actor(who), who.role, action, result, customer_id, call_id,
-                             detail or {})
+        # durable: during a database outage the entry is parked and written when the database is back
+        await self.store.submit(self.store.audit, _actor(who), who.role, action, result, customer_id, call_id,
+                                detail or {})
 
 
 def _actor(who: Principal) -> str:

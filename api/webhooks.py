@@ -27,6 +27,7 @@ import httpx
 
 from api.db import utcnow
 from api.outbox import DeliveryRecord, claim_due, mark_attempt_failed, mark_delivered
+from api.store_backlog import is_unavailable
 from api.webhooks_settings import WebhookSettings
 
 if TYPE_CHECKING:
@@ -114,12 +115,20 @@ class WebhookWorker:
 
     async def run(self) -> None:
         """Deliver due rows, then wait ``poll_interval_s`` (at once again while a full batch was due)."""
+        db_down = False
         while not self._stopping.is_set():
             try:
                 sent = await self.deliver_due()
-            except Exception:
-                log.exception("webhook delivery round failed; retrying after the poll interval")
+                if db_down:
+                    log.info("database available again: webhook deliveries resume")
+                db_down = False
+            except Exception as exc:
                 sent = 0
+                if not is_unavailable(exc):
+                    log.exception("webhook delivery round failed; retrying after the poll interval")
+                elif not db_down:  # once per outage: the events wait in the outbox, nothing is lost
+                    db_down = True
+                    log.warning("database unavailable: webhook deliveries wait in the outbox (%s)", exc)
             if sent < self.settings.batch_size:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._stopping.wait(), self.settings.poll_interval_s)

@@ -28,25 +28,55 @@ def _as_owner(cmd: list[str]) -> list[str]:
     return cmd
 
 
+class PostgresCluster:
+    """A running throwaway cluster that a test can stop (the database goes down) and start again."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
+        self.data = workdir / "pgdata"
+        self.port = free_port()
+        self.url = f"postgresql+psycopg://hotline@127.0.0.1:{self.port}/hotline"
+
+    def init(self) -> None:
+        """initdb, start, createdb."""
+        subprocess.run(_as_owner([_bin("initdb"), "-D", str(self.data), "-A", "trust", "-U", "hotline"]), check=True,
+                       capture_output=True)
+        self.start()
+        subprocess.run([_bin("createdb"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "hotline", "hotline"],
+                       check=True, capture_output=True)
+
+    def start(self) -> None:
+        """Start the server and wait until it accepts connections."""
+        opts = f"-p {self.port} -k {self.workdir} -h 127.0.0.1"
+        subprocess.run(_as_owner([_bin("pg_ctl"), "-D", str(self.data), "-o", opts, "-l",
+                                  str(self.workdir / "pg.log"), "-w", "start"]), check=True, capture_output=True)
+
+    def stop(self, mode: str = "fast") -> None:
+        """Stop the server (``immediate`` is a crash: no clean shut-down of connections)."""
+        subprocess.run(_as_owner([_bin("pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "stop"]),
+                       capture_output=True)
+
+
 @contextmanager
-def postgres_cluster() -> Iterator[str]:
-    """Start a cluster in a fresh directory under /tmp; yields a SQLAlchemy URL of an empty database.
+def postgres_server() -> Iterator[PostgresCluster]:
+    """Start a cluster in a fresh directory under /tmp with an empty database ``hotline``.
 
     (Not under pytest's tmp_path: as root, its parents are closed to the postgres user.)
     """
     workdir = Path(tempfile.mkdtemp(prefix="hotline-pg-"))
-    data, port = workdir / "pgdata", free_port()
     if os.geteuid() == 0:
         shutil.chown(workdir, "postgres")
-    subprocess.run(_as_owner([_bin("initdb"), "-D", str(data), "-A", "trust", "-U", "hotline"]), check=True,
-                   capture_output=True)
-    opts = f"-p {port} -k {workdir} -h 127.0.0.1"
-    subprocess.run(_as_owner([_bin("pg_ctl"), "-D", str(data), "-o", opts, "-l", str(workdir / "pg.log"), "-w",
-                              "start"]), check=True, capture_output=True)
+    cluster = PostgresCluster(workdir)
     try:
-        subprocess.run([_bin("createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "hotline", "hotline"],
-                       check=True, capture_output=True)
-        yield f"postgresql+psycopg://hotline@127.0.0.1:{port}/hotline"
+        cluster.init()
+        yield cluster
     finally:
-        subprocess.run(_as_owner([_bin("pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"]), capture_output=True)
+        cluster.stop()
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+@contextmanager
+def postgres_cluster() -> Iterator[str]:
+    """Like :func:`postgres_server`; yields only the SQLAlchemy URL."""
+    with postgres_server() as cluster:
+        yield cluster.url
