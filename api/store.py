@@ -166,6 +166,8 @@ class Store(CustomerStoreMixin, AgentStoreMixin, ProfileStoreMixin):
 
     def close(self) -> None:
         """Finish pending writes, save any that the database could not take, dispose the engine."""
+        if self._closing.is_set():
+            return  # closed already
         self._closing.set()
         self._writer.submit(self._settle).result()  # after every write queued before close()
         self._writer.shutdown(wait=True)
