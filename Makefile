@@ -4,7 +4,7 @@
 VENV      ?= .venv
 PY        := $(VENV)/bin/python
 PYTHON    ?= python3.11
-APT_TOOLS := sipp:sip-tester espeak-ng:espeak-ng sox:sox pg_ctlcluster:postgresql chromium:chromium
+APT_TOOLS := sipp:sip-tester espeak-ng:espeak-ng sox:sox pg_ctlcluster:postgresql chromium:chromium firefox-esr:firefox-esr
 STAMP     := $(VENV)/.installed
 SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 

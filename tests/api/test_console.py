@@ -11,62 +11,20 @@ import json
 import shutil
 import time
 from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import yaml
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 from websockets.sync.client import ClientConnection, connect
 
 from api.console_auth import COOKIE
-from asr.offline import decode_offline, load_model
-from media.vad import VadGate
-from tests.support.agents import AgentPhone, create_agent, register_phone, wait_state
-from tests.support.audio import codec_round_trip, ko_model_path
-from tests.support.server import ROOT, ServerHandle, phone_call, start_server
+from tests.support.agents import AgentPhone, register_phone, wait_state
+from tests.support.console import CALLER, OUTPUT, PASSWORD, agent, place_call
+from tests.support.server import ServerHandle
 
 CHROMIUM = "/usr/bin/chromium"  # Debian's package (make test installs it); Playwright downloads no browser
-PASSWORD = "console-agent-1"
-CALLER = "+380441234567"
-OUTPUT = ROOT / "tests" / "output"
-
-
-@pytest.fixture(scope="module")
-def recognized(speech_dir: Path) -> list[str]:
-    """What the server will recognize in the caller's audio (it decodes exactly like this offline decode)."""
-    texts = decode_offline(load_model(ko_model_path()), codec_round_trip(speech_dir / "ko_two_8k.wav"),
-                           VadGate(2, 300, 300)).texts
-    assert texts and all(texts), texts
-    return texts
-
-
-@pytest.fixture(scope="module")
-def cserver(tmp_path_factory: pytest.TempPathFactory, recognized: list[str]) -> Iterator[ServerHandle]:
-    """Routing on, and a knowledge base of one Korean article triggered by the caller's last phrase."""
-    work = tmp_path_factory.mktemp("console")
-    kb = work / "knowledge"
-    kb.mkdir()
-    article = {"id": "card-limit", "language": "ko", "topic": "card_limit", "tags": ["cards"],
-               "title": "Card limit", "answer": "Raise the limit in the app: Cards, then Limits.",
-               "link": "https://kb.hotline.internal/cards/limits", "triggers": {"ko": [recognized[-1]]}}
-    (kb / "test.yaml").write_text(yaml.safe_dump({"articles": [article]}, allow_unicode=True), encoding="utf-8")
-    handle = start_server(work, {"routing": {"no_answer_s": 5, "wrap_up_s": 1}, "hints": {"knowledge_dir": str(kb)}})
-    yield handle
-    handle.stop()
-
-
-@pytest.fixture(scope="module")
-def customer(cserver: ServerHandle) -> dict[str, Any]:
-    """The caller's customer, with one open case."""
-    with cserver.client() as c:
-        r = c.post("/api/v1/customers", json={"name": "Olena Kovalenko", "phones": [CALLER], "segment": "retail"})
-        assert r.status_code == 201, r.text
-        cust = dict(r.json())
-        assert c.post(f"/api/v1/customers/{cust['id']}/cases", json={"title": "Card delivery"}).status_code == 201
-    return cust
 
 
 @pytest.fixture
@@ -98,21 +56,11 @@ def page(browser: Browser) -> Iterator[Page]:
     assert errors == [], f"JavaScript errors: {errors}"
 
 
-def agent(server: ServerHandle, username: str) -> dict[str, Any]:
-    with server.client() as c:
-        return create_agent(c, f"Agent {username}", username, PASSWORD)
-
-
 def sign_in(page: Page, server: ServerHandle, username: str, password: str = PASSWORD) -> None:
     page.goto(f"{server.http}/console/")
     page.fill("#username", username)
     page.fill("#password", password)
     page.click("#login-form button[type=submit]")
-
-
-def place_call(server: ServerHandle, wav: Path, hold_s: int) -> Future[dict[str, Any]]:
-    return ThreadPoolExecutor(1).submit(phone_call, server.sip_uri, wav, "--hangup-after", str(hold_s),
-                                        "--caller", CALLER)
 
 
 def test_console_redirects_and_serves_its_pages_with_a_strict_policy(cserver):
