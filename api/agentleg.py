@@ -8,13 +8,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from api.context import AppContext
+from api.legrecognition import LegRecognition
 from api.presence import AgentPresence
-from asr.stream import RecognitionUnavailableError, RecognizeStream
+from asr.stream import RecognitionUnavailableError
 from media.bridge import Bridge
 from media.frame import AudioFrame
 from media.sdp import SdpBuilder, SdpError, negotiate, parse_offer
 from media.session import RtpSession
-from media.vad import UtteranceEnd, VadGate
 from voice.agentcall import OutboundCall
 from voice.events import Answered, CallEvent, Failed, ReferRequested, Reinvite, RemoteHangup
 
@@ -35,18 +35,15 @@ class AgentLeg:
     """One offer to one agent; once answered, the agent's half of the bridged call."""
 
     def __init__(self, ctx: AppContext, agent: AgentPresence, language: str,
-                 on_dtmf: Callable[[str, float], None], consume: Callable[[RecognizeStream], None]) -> None:
+                 on_dtmf: Callable[[str, float], None], consume: Callable[[LegRecognition], None]) -> None:
         self.ctx = ctx
         self.agent = agent
         self.language = language
         self.session: RtpSession | None = None
         self.call: OutboundCall | None = None
         self.bridge: Bridge | None = None
-        self.stream: RecognizeStream | None = None
-        self.vad = VadGate(ctx.settings.media.vad_aggressiveness, ctx.settings.media.vad_padding_ms,
-                           ctx.settings.media.vad_silence_ms)
+        self.asr = LegRecognition(AGENT, ctx.settings.media)
         self.sdp = SdpBuilder(ctx.settings.media.rtp_host, user_agent=ctx.settings.sip.user_agent)
-        self.utterance_ends: list[float] = []
         self._on_dtmf = on_dtmf
         self._consume = consume
         self.answered = False
@@ -120,25 +117,18 @@ class AgentLeg:
 
     # -- media ------------------------------------------------------------------
     def _on_frame(self, frame: AudioFrame) -> None:
-        if self.stream is None:
-            return
-        for out in self.vad.push(frame):
-            if isinstance(out, UtteranceEnd):
-                self.utterance_ends.append(asyncio.get_running_loop().time())
-                self.stream.flush()
-            else:
-                self.stream.push_frame(out)
+        self.asr.push(frame)
 
     def _start_recognition(self) -> None:
         engine = self.ctx.engine
         if engine is None or not self.ctx.settings.asr.enabled:
             return
         try:
-            self.stream = engine.open_stream(AGENT, self.language)
+            self.asr.open(engine, self.language)
         except RecognitionUnavailableError as exc:
             log.info("agent leg not transcribed: %s", exc)
             return
-        self._consume(self.stream)
+        self._consume(self.asr)
 
     async def close(self, hangup: bool = True) -> None:
         """Unbridge, hang up (CANCEL/BYE) unless the phone already did, end recognition, free the port."""
@@ -153,9 +143,6 @@ class AgentLeg:
             self.session.flush()
             self.session.close()
             self.ctx.ports.release(self.session.port)
-        if self.stream is not None:
-            for out in self.vad.finish(AGENT):
-                if isinstance(out, UtteranceEnd):
-                    self.utterance_ends.append(asyncio.get_running_loop().time())
-            self.stream.end_input()
+        self.asr.end()
+        self.ctx.metrics.asr_audio.inc(self.asr.speech_frames * 0.02)
 

@@ -136,7 +136,7 @@ class CallRouting:
         svc, entry = self.svc, self.entry
         assert entry is not None and svc.session is not None
         self._event("offered", agent_id=agent.agent_id, agent_name=agent.name)
-        leg = AgentLeg(self.ctx, agent, svc.language, svc.relay_dtmf, svc.consume_stream)
+        leg = AgentLeg(self.ctx, agent, svc.language, svc.relay_dtmf, svc.consume)
         self.leg = leg
         neg = svc.session.negotiated
         codecs = [neg.codec.name] if neg else []

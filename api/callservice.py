@@ -9,12 +9,13 @@ import uuid
 from typing import Any
 
 from api.callhints import CallHints
+from api.callprofile import CallProfile
 from api.callrouting import CallRouting
 from api.context import AppContext
-from api.hintprofile import profile_card, profile_context
+from api.legrecognition import LegRecognition
 from api.logctx import current_call_id
 from api.passive import CallVerification
-from api.store import Principal, SegmentRecord
+from api.store import SegmentRecord
 from asr.events import FinalTranscript, PartialTranscript
 from asr.stream import RecognitionUnavailableError, RecognizeStream
 from media.frame import AudioFrame
@@ -22,14 +23,12 @@ from media.ports import PortsExhaustedError
 from media.recorder import LegRecorder
 from media.sdp import AudioOffer, NoCommonCodecError, SdpBuilder, SdpError, negotiate, parse_offer
 from media.session import RtpSession
-from media.vad import UtteranceEnd, VadGate
 from voice.call import SipCall
 from voice.events import Acked, Reinvite, RemoteHangup
 from voice.state import CallState, CallStateMachine
 
 log = logging.getLogger("hotline.call")
 CALLER = "caller"
-SYSTEM = Principal(0, "system", "hotline")
 
 
 class CallService:
@@ -42,23 +41,18 @@ class CallService:
         self.state = CallStateMachine(self.id)
         self.language = ctx.language_for(call.info.called)
         self.session: RtpSession | None = None
-        self.stream: RecognizeStream | None = None
-        self.vad = VadGate(ctx.settings.media.vad_aggressiveness, ctx.settings.media.vad_padding_ms,
-                           ctx.settings.media.vad_silence_ms)
+        self.asr = LegRecognition(CALLER, ctx.settings.media)
         self.recorder: LegRecorder | None = None
         self.sdp = SdpBuilder(ctx.settings.media.rtp_host, user_agent=ctx.settings.sip.user_agent)
-        self._asr_task: asyncio.Task[None] | None = None
-        self._utterance_ends: list[float] = []
         self._media_seen = False
         self.verification = CallVerification(ctx.voiceprints, ctx.store, self.id, self._publish)
-        self._speech_frames = 0
         self._asr_tasks: list[asyncio.Task[None]] = []
         self.routing: CallRouting | None = None
         self.ended = False
-        self._handed_decision: str | None = None
         self._side_task: asyncio.Task[None] | None = None
         self.hints = (CallHints(ctx.hints, self._publish, ctx.metrics.hint_latency.observe, self._store_event)
                       if ctx.hints else None)
+        self.profile = CallProfile(ctx.store, self.id, self._publish, self.verification, self.hints)
 
     # -- lifecycle -------------------------------------------------------------
     async def run(self) -> None:
@@ -175,7 +169,7 @@ class CallService:
         greeting = None
         if self.ctx.greeting is not None and neg is not None:
             greeting = self.session.play(self.ctx.greeting.payloads(neg.codec.name))
-        customer = await self._customer_by_phone()  # one read: queue priority depends on the customer's flags
+        customer = await self.profile.by_phone(self.call.info.caller_number)  # one read: queue priority needs it
         if self.ctx.router is not None:
             self.routing = CallRouting(self)
             try:
@@ -183,19 +177,7 @@ class CallService:
             except Exception:
                 log.exception("could not queue the call")
         # verification claim, timeline and hints do not hold up the queue
-        self._side_task = asyncio.get_running_loop().create_task(self._after_connect(customer))
-
-    async def _customer_by_phone(self) -> Any:
-        number = self.call.info.caller_number
-        try:
-            return await self.ctx.store.run(self.ctx.store.customer_by_phone, number) if number else None
-        except Exception:
-            log.exception("customer lookup failed; the call is routed without a profile")
-            return None
-
-    async def _after_connect(self, customer: Any) -> None:
-        await self._claim_by_phone(customer)
-        await self._open_interaction()
+        self._side_task = asyncio.get_running_loop().create_task(self.profile.open(customer))
 
     def _begin_media(self) -> None:
         """Start everything that consumes the caller's audio (recognition, recording)."""
@@ -236,40 +218,7 @@ class CallService:
         if self.recorder is not None:
             self.recorder.write(frame)
         self.verification.push(frame)
-        if self.stream is None:
-            return
-        for out in self.vad.push(frame):
-            if isinstance(out, UtteranceEnd):
-                self._utterance_ends.append(asyncio.get_running_loop().time())
-                self.stream.flush()
-            else:
-                self._speech_frames += 1
-                self.stream.push_frame(out)
-
-    async def _claim_by_phone(self, customer: Any) -> None:
-        reason = "caller number" if customer else "no customer has the caller's number"
-        try:
-            await self.verification.claim(customer.id if customer else None, SYSTEM, reason)
-        except Exception:
-            log.exception("could not start passive verification; the call goes on")
-
-    async def _open_interaction(self) -> None:
-        """The voice interaction on the customer's timeline (a provisional customer for an unknown number),
-        the profile card for the agent, and the profile for the hint rules."""
-        store = self.ctx.store
-        try:
-            record = await store.run(store.record_voice_interaction, self.id)
-            if record.customer_id is None:
-                return
-            customer = await store.run(store.get_customer, record.customer_id)
-            if customer is not None:
-                self._publish("customer_profile", interaction_id=record.id, **profile_card(customer))
-            if self.hints is not None:
-                hint_ctx = await store.run(profile_context, store, record.customer_id, self.id)
-                if hint_ctx is not None:
-                    self.hints.on_profile(hint_ctx)
-        except Exception:
-            log.exception("could not open the interaction on the customer timeline; the call goes on")
+        self.asr.push(frame)
 
     def _on_dtmf(self, digit: str, at: float) -> None:
         self._publish("dtmf", digit=digit, at=at)
@@ -285,39 +234,37 @@ class CallService:
             status, note = "unavailable", self.ctx.engine_note or "no recognition engine"
         else:
             try:
-                self.stream = engine.open_stream(CALLER, self.language)
+                self.asr.open(engine, self.language)
             except RecognitionUnavailableError as exc:
                 status, note = "unavailable", str(exc)
-        if self.stream is not None:
-            self._asr_task = asyncio.get_running_loop().create_task(self._consume(self.stream))
-            self._asr_tasks.append(self._asr_task)
+        if self.asr.stream is not None:
+            self.consume(self.asr)
         elif self.session is not None and not self.ctx.settings.media.record_calls and self.ctx.voiceprints is None:
             self.session.decode_audio = False  # nothing consumes the audio
         self._store_update(recognition=status, recognition_note=note)
         self._publish("recognition", status=status, note=note)
 
-    async def _consume(self, stream: RecognizeStream) -> None:
+    async def _consume(self, stream: RecognizeStream, rec: LegRecognition) -> None:
         try:
             async for ev in stream:
                 if isinstance(ev, PartialTranscript):
                     self._publish("partial", leg=ev.leg, text=ev.text)
                 elif isinstance(ev, FinalTranscript):
-                    await self._final(ev)
+                    await self._final(ev, rec)
         except Exception:
             log.exception("recognition consumer failed")
             self._store_update(recognition="failed", recognition_note="recognizer stopped during the call")
 
-    async def _final(self, ev: FinalTranscript) -> None:
+    async def _final(self, ev: FinalTranscript, rec: LegRecognition) -> None:
         seg = SegmentRecord(ev.leg, ev.start, ev.end, ev.text, ev.confidence,
                             [{"word": w.word, "start": w.start, "end": w.end, "conf": w.conf} for w in ev.words])
         try:  # committed before it is announced; during a database outage it is parked and sent live anyway
             await self.ctx.store.submit(self.ctx.store.add_segment, self.id, seg)
         except Exception:
             log.exception("could not store a final segment; it is still sent live")
-        ends = self._utterance_ends if ev.leg == CALLER else (self.routing.leg.utterance_ends
-                                                              if self.routing and self.routing.leg else [])
-        if ends:
-            self.ctx.metrics.final_latency.observe(asyncio.get_running_loop().time() - ends.pop(0))
+        latency = rec.final_latency()
+        if latency is not None:
+            self.ctx.metrics.final_latency.observe(latency)
         if ev.leg == CALLER and self.routing is not None:
             self.routing.caller_said(ev.text)
         published = time.perf_counter()
@@ -345,11 +292,7 @@ class CallService:
             st = self.session.stats
             self.ctx.metrics.dropped_frames.inc(self.session.jitter_lost + self.session.jitter_late)
             self.ctx.metrics.bad_packets.inc(st.bad_packets)
-        if self.stream is not None:
-            for out in self.vad.finish(CALLER):
-                if isinstance(out, UtteranceEnd):
-                    self._utterance_ends.append(asyncio.get_running_loop().time())
-            self.stream.end_input()  # the last words before BYE are decoded, never dropped
+        self.asr.end()  # the last words before BYE are decoded, never dropped
         if self._asr_tasks:
             await asyncio.gather(*self._asr_tasks, return_exceptions=True)
         if self._side_task is not None:
@@ -359,7 +302,7 @@ class CallService:
             self.recorder.close()
         if self.ctx.engine is not None:
             self.ctx.metrics.asr_rtf.set(self.ctx.engine.stats.rtf)
-        self.ctx.metrics.asr_audio.inc(self._speech_frames * 0.02)
+        self.ctx.metrics.asr_audio.inc(self.asr.speech_frames * 0.02)
         try:  # parked and replayed in order if the database is down
             store = self.ctx.store
             await store.submit(store.update_call, self.id, state="ended", ended_at=_now(), end_reason=reason)
@@ -374,9 +317,10 @@ class CallService:
         log.info("call ended: %s", reason)
 
     # -- used by the routing and agent leg ------------------------------------------
-    def consume_stream(self, stream: RecognizeStream) -> None:
-        """Consume another leg's recognition into this call's transcript."""
-        self._asr_tasks.append(asyncio.get_running_loop().create_task(self._consume(stream)))
+    def consume(self, rec: LegRecognition) -> None:
+        """Consume a leg's recognition (the caller's, an agent's) into this call's transcript."""
+        assert rec.stream is not None
+        self._asr_tasks.append(asyncio.get_running_loop().create_task(self._consume(rec.stream, rec)))
 
     def relay_dtmf(self, digit: str, at: float) -> None:
         """A key pressed on the agent's phone (it reaches the caller through the bridge)."""
@@ -399,12 +343,7 @@ class CallService:
     def _publish(self, kind: str, **data: Any) -> None:
         self.ctx.bus.publish(self.id, kind, **data)
         if kind == "verification":
-            if self.hints is not None:
-                self.hints.on_verification(data.get("decision"))
-            decision = data.get("decision")
-            if decision not in ("pending", None) and decision != self._handed_decision:
-                self._handed_decision = decision  # the timeline (and CRMs) hear of each new decision
-                self.ctx.store.submit(self.ctx.store.record_voice_interaction, self.id, {"verification": dict(data)})
+            self.profile.verified(data)
 
     def _store_update(self, **values: Any) -> None:
         self.ctx.store.submit(self.ctx.store.update_call, self.id, **values)

@@ -60,7 +60,7 @@ class Consultation:
         r.hold_music()
         r.ctx.board.move(self.second_agent, AgentState.RINGING, f"consulted on call {r.id}")
         self.second_agent.call_id = r.id
-        leg = AgentLeg(r.ctx, self.second_agent, svc.language, svc.relay_dtmf, svc.consume_stream)
+        leg = AgentLeg(r.ctx, self.second_agent, svc.language, svc.relay_dtmf, svc.consume)
         self.second = leg
         r.event("consult_started", agent_id=self.second_agent.agent_id, from_agent=self.first.agent.agent_id)
         neg = svc.session.negotiated

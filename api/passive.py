@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from api.voiceprints import VerifyOutcome, Voiceprints
     from biometrics.passive import PassiveCheck, PassiveVerifier
 
+SYSTEM = Principal(0, "system", "hotline")  # who acts when Hotline itself claims or verifies
 log = logging.getLogger("hotline.voiceprint")
 KEEP_S = 60.0  # caller audio kept so a customer claimed later is scored on what was already said
 
@@ -105,7 +106,7 @@ class CallVerification:
             return  # the claimed customer changed meanwhile
         outcome: VerifyOutcome = self.vp.outcome(result, self.customer_id)
         body = outcome.to_json() | {"final": check.final, "check": check.index}
-        await self.vp.audit(_SYSTEM, "passive_verify", outcome.decision, self.customer_id, self.call_id,
+        await self.vp.audit(SYSTEM, "passive_verify", outcome.decision, self.customer_id, self.call_id,
                             outcome.to_json())
         await self._report(body)
 
@@ -116,4 +117,3 @@ class CallVerification:
         return body
 
 
-_SYSTEM = Principal(0, "system", "hotline")

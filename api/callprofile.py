@@ -1,0 +1,72 @@
+"""The caller's customer during a call: found by number, claimed for passive verification, and the voice
+interaction on their timeline, updated with every new verification decision."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from api.callhints import CallHints
+from api.hintprofile import profile_card, profile_context
+from api.passive import SYSTEM, CallVerification
+from api.store import Store
+
+log = logging.getLogger("hotline.call")
+
+
+class CallProfile:
+    """The customer side of one call; every step may fail without touching the call itself."""
+
+    def __init__(self, store: Store, call_id: str, publish: Callable[..., None], verification: CallVerification,
+                 hints: CallHints | None) -> None:
+        self.store = store
+        self.call_id = call_id
+        self.publish = publish
+        self.verification = verification
+        self.hints = hints
+        self._handed_decision: str | None = None
+
+    async def by_phone(self, number: str | None) -> Any:
+        """The customer with the caller's number (None when unknown or the lookup fails)."""
+        try:
+            return await self.store.run(self.store.customer_by_phone, number) if number else None
+        except Exception:
+            log.exception("customer lookup failed; the call is routed without a profile")
+            return None
+
+    async def open(self, customer: Any) -> None:
+        """Claim the customer for passive verification, then open the voice interaction on their timeline."""
+        reason = "caller number" if customer else "no customer has the caller's number"
+        try:
+            await self.verification.claim(customer.id if customer else None, SYSTEM, reason)
+        except Exception:
+            log.exception("could not start passive verification; the call goes on")
+        await self._open_interaction()
+
+    async def _open_interaction(self) -> None:
+        """The voice interaction (a provisional customer for an unknown number), the profile card for the
+        agent, and the profile for the hint rules."""
+        store = self.store
+        try:
+            record = await store.run(store.record_voice_interaction, self.call_id)
+            if record.customer_id is None:
+                return
+            customer = await store.run(store.get_customer, record.customer_id)
+            if customer is not None:
+                self.publish("customer_profile", interaction_id=record.id, **profile_card(customer))
+            if self.hints is not None:
+                hint_ctx = await store.run(profile_context, store, record.customer_id, self.call_id)
+                if hint_ctx is not None:
+                    self.hints.on_profile(hint_ctx)
+        except Exception:
+            log.exception("could not open the interaction on the customer timeline; the call goes on")
+
+    def verified(self, data: dict[str, Any]) -> None:
+        """A verification event: hints learn the decision; the timeline (and CRMs) hear of each new one."""
+        decision = data.get("decision")
+        if self.hints is not None:
+            self.hints.on_verification(decision)
+        if decision not in ("pending", None) and decision != self._handed_decision:
+            self._handed_decision = decision
+            self.store.submit(self.store.record_voice_interaction, self.call_id, {"verification": dict(data)})
