@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 log = logging.getLogger("hotline.store")
@@ -32,12 +32,21 @@ class StoreUnavailableError(RuntimeError):
         self.cause = cause
 
 
+# SQLite's file-level failures: the statement is fine, the disk or the file is not (yet) usable
+_SQLITE_ENVIRONMENT = ("database or disk is full", "disk i/o error", "unable to open database file",
+                       "database is locked")
+
+
 def is_unavailable(exc: BaseException) -> bool:
     """True when ``exc`` means the database could not be reached, not that the statement was wrong."""
     if isinstance(exc, PoolTimeoutError | StoreUnavailableError):
         return True
+    if not isinstance(exc, DBAPIError):
+        return False
     # no statement: the failure happened while connecting; invalidated: the connection dropped mid-way
-    return isinstance(exc, DBAPIError) and (exc.connection_invalidated or exc.statement is None)
+    if exc.connection_invalidated or exc.statement is None:
+        return True
+    return isinstance(exc, OperationalError) and any(m in str(exc.orig).lower() for m in _SQLITE_ENVIRONMENT)
 
 
 @dataclass(slots=True)

@@ -104,6 +104,8 @@ def test_what_counts_as_unavailable():
     assert is_unavailable(dropped)
     assert is_unavailable(StoreUnavailableError(3, "refused"))
     assert not is_unavailable(OperationalError("SELECT * FROM nope", {}, Exception("no such table: nope")))
+    for sqlite_trouble in ("database or disk is full", "disk I/O error", "database is locked"):
+        assert is_unavailable(OperationalError("INSERT INTO calls", {}, Exception(sqlite_trouble)))
     assert not is_unavailable(ProgrammingError("SELECT", {}, Exception("syntax error")))
     assert not is_unavailable(ValueError("x"))
 
