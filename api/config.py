@@ -21,7 +21,7 @@ from pydantic_settings import (
 
 from api.redaction.settings import PrivacySettings
 from api.routing_settings import RoutingSettings
-from api.settings import HttpSettings, StoreSettings
+from api.settings import ConsoleSettings, HttpSettings, StoreSettings
 from api.webhooks_settings import WebhookSettings
 from asr.settings import AsrSettings
 from biometrics.settings import BiometricsSettings
@@ -64,6 +64,7 @@ class Settings(BaseSettings):
     routing: RoutingSettings = Field(default_factory=RoutingSettings)
     hints: HintSettings = Field(default_factory=HintSettings)
     webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
+    console: ConsoleSettings = Field(default_factory=ConsoleSettings)
     environment: Literal["dev", "prod"] = Field("dev", description="dev or prod.")
 
     model_config = SettingsConfigDict(env_prefix="HOTLINE_", env_nested_delimiter="__", extra="forbid")
@@ -80,7 +81,8 @@ class Settings(BaseSettings):
         return (init_settings, env_settings)
 
 
-_SECTIONS = ("sip", "media", "asr", "http", "store", "log", "biometrics", "routing", "hints", "privacy", "webhooks")
+_SECTIONS = ("sip", "media", "asr", "http", "store", "log", "biometrics", "routing", "hints", "privacy", "webhooks",
+             "console")
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:

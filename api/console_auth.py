@@ -26,11 +26,6 @@ from api.store import Principal
 COOKIE = "hotline_console"
 CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-SESSION_IDLE_S = 3600.0  # a session unused this long is gone
-SESSION_MAX_S = 12 * 3600.0  # and none outlives a long shift
-LOGIN_FAIL_LIMIT = 5  # failed logins from one address within the window before it is blocked
-LOGIN_FAIL_WINDOW_S = 60.0
-LOGIN_BLOCK_S = 300.0
 Clock = Callable[[], float]
 
 
@@ -53,8 +48,7 @@ def _digest(token: str) -> str:
 class SessionTable:
     """Live console sessions by token digest. Thread-safe: sync endpoints look sessions up from worker threads."""
 
-    def __init__(self, idle_s: float = SESSION_IDLE_S, max_s: float = SESSION_MAX_S, clock: Clock = time.monotonic
-                 ) -> None:
+    def __init__(self, idle_s: float, max_s: float, clock: Clock = time.monotonic) -> None:
         self.idle_s = idle_s
         self.max_s = max_s
         self.clock = clock
@@ -126,8 +120,8 @@ class LoginLimiter:
     many parallel guesses cannot all slip in before the first failures are counted.
     """
 
-    def __init__(self, limit: int = LOGIN_FAIL_LIMIT, window_s: float = LOGIN_FAIL_WINDOW_S,
-                 block_s: float = LOGIN_BLOCK_S, clock: Clock = time.monotonic, max_tracked: int = 10_000) -> None:
+    def __init__(self, limit: int, window_s: float, block_s: float, clock: Clock = time.monotonic,
+                 max_tracked: int = 10_000) -> None:
         self.limit = limit
         self.window_s = window_s
         self.block_s = block_s

@@ -64,8 +64,9 @@ def install_console(app: FastAPI, ctx: AppContext) -> None:
     feed = AgentFeed(ctx.bus, ctx.settings.privacy,
                      lambda call_id: getattr(ctx.active.get(call_id), "language", None))
     feed.attach(ctx.board)
-    app.state.console_sessions = SessionTable()
-    app.state.console_limiter = LoginLimiter()
+    cs = ctx.settings.console
+    app.state.console_sessions = SessionTable(cs.session_idle_s, cs.session_max_s)
+    app.state.console_limiter = LoginLimiter(cs.login_fail_limit, cs.login_fail_window_s, cs.login_block_s)
     app.state.console_feed = feed
     app.include_router(router)
     app.include_router(wrapup_router)

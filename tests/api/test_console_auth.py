@@ -45,17 +45,26 @@ class Console:
         return c, str(r.json()["csrf_token"])
 
 
-@pytest.fixture
-def console(tmp_path) -> Iterator[Console]:
+def _console(tmp_path, settings: Settings) -> Iterator[Console]:
     store = Store(f"sqlite:///{tmp_path / 'console.db'}")
     store.migrate()
     key = store.create_key("admin")
     agent = store.create_agent("Anna Petrenko", "anna", PASSWORD, "hotline")
-    ctx = AppContext(Settings(), store, EventBus(), Metrics(), PortAllocator(40000, 40010))
+    ctx = AppContext(settings, store, EventBus(), Metrics(), PortAllocator(40000, 40010))
     ctx.board.sync(agent.info())
     with serve_in_thread(create_app(ctx)) as base:
         yield Console(base, ctx, key, agent)
     store.close()
+
+
+@pytest.fixture
+def console(tmp_path) -> Iterator[Console]:
+    yield from _console(tmp_path, Settings())
+
+
+@pytest.fixture
+def strict_console(tmp_path) -> Iterator[Console]:
+    yield from _console(tmp_path, Settings(console={"login_fail_limit": 2, "login_block_s": 120}))
 
 
 def test_login_sets_an_httponly_strict_cookie_and_gives_the_csrf_token(console):
@@ -95,6 +104,14 @@ def test_repeated_failures_block_the_address_even_for_the_right_password(console
     blocked = c.post("/console/login", json={"username": "anna", "password": PASSWORD})
     assert blocked.status_code == 429 and int(blocked.headers["retry-after"]) > 0
     assert "set-cookie" not in blocked.headers
+
+
+def test_the_failed_login_limit_and_block_come_from_the_settings(strict_console):
+    c = strict_console.client()
+    for _ in range(2):
+        assert c.post("/console/login", json={"username": "anna", "password": "guess"}).status_code == 401
+    blocked = c.post("/console/login", json={"username": "anna", "password": PASSWORD})
+    assert blocked.status_code == 429 and 110 < int(blocked.headers["retry-after"]) <= 120
 
 
 def test_changes_with_the_cookie_need_the_csrf_token_and_this_origin(console):
