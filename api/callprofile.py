@@ -3,6 +3,7 @@ interaction on their timeline, updated with every new verification decision."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -11,8 +12,10 @@ from api.callhints import CallHints
 from api.hintprofile import profile_card, profile_context
 from api.passive import SYSTEM, CallVerification
 from api.store import Store
+from api.store_backlog import StoreUnavailableError
 
 log = logging.getLogger("hotline.call")
+LOOKUP_TIMEOUT_S = 1.0  # the caller's queue priority waits this long at most for their customer record
 
 
 class CallProfile:
@@ -28,12 +31,19 @@ class CallProfile:
         self._handed_decision: str | None = None
 
     async def by_phone(self, number: str | None) -> Any:
-        """The customer with the caller's number (None when unknown or the lookup fails)."""
+        """The customer with the caller's number; None when unknown, or when the lookup fails or takes longer
+        than LOOKUP_TIMEOUT_S (the caller is queued without a profile rather than kept waiting)."""
+        if not number:
+            return None
         try:
-            return await self.store.run(self.store.customer_by_phone, number) if number else None
+            return await asyncio.wait_for(self.store.run(self.store.customer_by_phone, number), LOOKUP_TIMEOUT_S)
+        except TimeoutError:
+            log.warning("customer lookup took over %.1f s; the call is routed without a profile", LOOKUP_TIMEOUT_S)
+        except StoreUnavailableError as exc:
+            log.warning("customer lookup skipped (%s); the call is routed without a profile", exc)
         except Exception:
             log.exception("customer lookup failed; the call is routed without a profile")
-            return None
+        return None
 
     async def open(self, customer: Any) -> None:
         """Claim the customer for passive verification, then open the voice interaction on their timeline."""
@@ -59,6 +69,8 @@ class CallProfile:
                 hint_ctx = await store.run(profile_context, store, record.customer_id, self.call_id)
                 if hint_ctx is not None:
                     self.hints.on_profile(hint_ctx)
+        except StoreUnavailableError as exc:  # the hand-off at hang-up is parked and replayed instead
+            log.warning("no profile for the agent (%s); the call goes on", exc)
         except Exception:
             log.exception("could not open the interaction on the customer timeline; the call goes on")
 

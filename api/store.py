@@ -148,8 +148,7 @@ class Store(CustomerStoreMixin, AgentStoreMixin, ProfileStoreMixin):
     async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run a store method on the writer thread, after every parked write.
 
-        Raises StoreUnavailableError while parked writes cannot be replayed: nothing reads or writes
-        around them.
+        Raises StoreUnavailableError at once while writes are parked: nothing reads or writes around them.
         """
         return await asyncio.get_running_loop().run_in_executor(self._writer, partial(self._behind_backlog, fn,
                                                                                       *args, **kwargs))
@@ -174,7 +173,7 @@ class Store(CustomerStoreMixin, AgentStoreMixin, ProfileStoreMixin):
         self.engine.dispose()
 
     def _behind_backlog(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        if len(self._backlog) and not self._backlog.drain():
+        if len(self._backlog):  # fail fast; the retry loop replays the parked writes first
             raise StoreUnavailableError(len(self._backlog), self._backlog.last_error)
         return fn(*args, **kwargs)
 

@@ -71,8 +71,12 @@ class Backlog:
         return len(self._items)
 
     def write(self, item: ParkedWrite) -> bool:
-        """Write now, or park behind earlier parked writes; True when it reached the database."""
-        if self._items and not self.drain():
+        """Write now, or park behind earlier parked writes; True when it reached the database.
+
+        While writes are parked a new one joins them without trying the database: the retry loop replays
+        them all, so an unreachable server (a connect timeout) does not hold up every write in turn.
+        """
+        if self._items:
             self._park(item)
             return False
         try:

@@ -52,7 +52,9 @@ def test_a_new_write_waits_behind_parked_ones_even_when_the_database_is_back():
     db.down = True
     backlog.write(ParkedWrite("insert", ("first",)))
     db.down = False
-    assert backlog.write(ParkedWrite("insert", ("second",))) is True  # the backlog drained first
+    assert backlog.write(ParkedWrite("insert", ("second",))) is False  # queued behind, not run around it
+    assert db.rows == []
+    assert backlog.drain() is True
     assert [v for _, v in db.rows] == ["first", "second"]
 
 
