@@ -62,6 +62,7 @@ from benchmarks.harness import (
     shipped_config,
     summary,
 )
+from benchmarks.sniff import ETH_P_ALL, rtp_on_loopback
 from tests.support.server import ServerHandle
 
 OUT = RESULTS / "hint_latency.json"
@@ -74,7 +75,6 @@ AGENT, AGENT_PASSWORD = "bench.hints", "bench-hints-1"
 PACKET = 160  # PCMU samples (and bytes) per 20 ms RTP packet
 VOICED = 0.01  # |sample| above this share of full scale counts as voiced
 SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)  # Linux value; Python does not export it
-ETH_P_ALL = 0x0003
 STREAM_GAP_S = 1.0  # a pause this long in one (source, destination, SSRC) flow starts a new stream
 
 # Runs in the console page: every hint element inserted into the hints list is stamped at insertion (DOM) and at
@@ -214,16 +214,10 @@ class PacketClock:
                 continue
             except OSError:
                 return
-            if addr[2] == socket.PACKET_OUTGOING or len(data) < 54 or data[12:14] != b"\x08\x00":
-                continue  # loopback shows every packet twice: keep the incoming copy; IPv4 only
-            ip = data[14:]
-            if ip[9] != 17:
+            found = rtp_on_loopback(data, addr[2] == socket.PACKET_OUTGOING, self.low, self.high)
+            if found is None or found[2][1] & 0x7F != 0:  # PCMU only
                 continue
-            udp = ip[(ip[0] & 0x0F) * 4 :]
-            sport, dport = struct.unpack("!HH", udp[:4])
-            rtp = udp[8:]
-            if not (self.low <= dport <= self.high) or len(rtp) < 12 or rtp[0] >> 6 != 2 or rtp[1] & 0x7F != 0:
-                continue
+            sport, dport, rtp = found
             at = next((sec + nsec / 1e9 for level, kind, raw in ancillary
                        if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS
                        for sec, nsec in [struct.unpack("qq", raw[:16])]), None)

@@ -14,6 +14,25 @@ import time
 ETH_P_ALL = 0x0003
 
 
+def rtp_on_loopback(data: bytes, outgoing: bool, low: int, high: int) -> tuple[int, int, bytes] | None:
+    """(source port, destination port, RTP bytes) of an AF_PACKET frame from ``lo`` that carries an RTP
+    version-2 datagram to a UDP port in ``low..high``; None for anything else.
+
+    Loopback shows each packet twice: only the incoming copy is kept. IPv4 only.
+    """
+    if outgoing or len(data) < 54 or data[12:14] != b"\x08\x00":
+        return None
+    ip = data[14:]
+    if ip[9] != 17:
+        return None
+    udp = ip[(ip[0] & 0x0F) * 4 :]
+    sport, dport = struct.unpack("!HH", udp[:4])
+    rtp = bytes(udp[8:])
+    if not (low <= dport <= high) or len(rtp) < 12 or rtp[0] >> 6 != 2:
+        return None
+    return sport, dport, rtp
+
+
 class RtpSniffer:
     """Records (arrival wall clock, destination port, RTP sequence) of G.711 RTP packets to a port range on lo."""
 
@@ -58,13 +77,6 @@ class RtpSniffer:
             except OSError:
                 return
             at = time.time()
-            if addr[2] == socket.PACKET_OUTGOING or len(data) < 54 or data[12:14] != b"\x08\x00":
-                continue  # loopback shows each packet twice: keep the incoming copy, IPv4 only
-            ip = data[14:]
-            if ip[9] != 17:
-                continue
-            udp = ip[(ip[0] & 0x0F) * 4 :]
-            dport = struct.unpack("!H", udp[2:4])[0]
-            rtp = udp[8:]
-            if self.low <= dport <= self.high and len(rtp) >= 12 and rtp[0] >> 6 == 2 and rtp[1] & 0x7F in (0, 8):
-                self.packets.append((at, dport, struct.unpack("!H", rtp[2:4])[0]))
+            found = rtp_on_loopback(data, addr[2] == socket.PACKET_OUTGOING, self.low, self.high)
+            if found is not None and found[2][1] & 0x7F in (0, 8):  # G.711
+                self.packets.append((at, found[1], struct.unpack("!H", found[2][2:4])[0]))

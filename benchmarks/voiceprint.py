@@ -115,8 +115,8 @@ def run(quick: bool = False, data: Path = DATA) -> list[dict[str, Any]]:
     fits: dict[str, Fit | None] = {"": None} if quick else {"": None, "+center": _center, "+wccn": _wccn}
     table: dict[str, dict[str, float]] = {}
     for variant in ["segments"] if quick else ["segments", "concat", "novad"]:
-        ts = TrialSet(*(emb.labeled(pools[p], variant) for p in ("enrol", "trial", "cohort")),
-                      emb.pooled["segments"].model)
+        enrol, trial, cohort = (emb.labeled(pools[p], variant) for p in ("enrol", "trial", "cohort"))
+        ts = TrialSet(enrol, trial, cohort, emb.pooled["segments"].model)
         for fit_name, fit in fits.items():
             for norm in ("none", "snorm", "asnorm"):
                 scores = score_matrix(ts, norm, top_k, SEED, fit)
