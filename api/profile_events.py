@@ -22,23 +22,24 @@ KINDS = (INTERACTION_CREATED, INTERACTION_UPDATED, CASE_CREATED, CASE_UPDATED, C
 def interaction_event(rec: InteractionRecord, external_id: str | None,
                       changed: Sequence[str] | None = None) -> tuple[str, str, dict[str, Any]]:
     """(kind, key, payload) for a new interaction (``changed`` None) or a changed one."""
-    payload: dict[str, Any] = {"customer_id": rec.customer_id, "customer_external_id": external_id,
-                               "interaction": rec.to_json()}
-    if changed is None:
-        return INTERACTION_CREATED, f"{INTERACTION_CREATED}:{rec.id}", payload
-    payload["changed"] = sorted(changed)
-    return INTERACTION_UPDATED, f"{INTERACTION_UPDATED}:{rec.id}:v{rec.version}", payload
+    return _versioned_event(INTERACTION_CREATED, INTERACTION_UPDATED, "interaction", rec, external_id, changed)
 
 
 def case_event(rec: CaseRecord, external_id: str | None,
                changed: Sequence[str] | None = None) -> tuple[str, str, dict[str, Any]]:
     """(kind, key, payload) for a new case (``changed`` None) or a changed one."""
+    return _versioned_event(CASE_CREATED, CASE_UPDATED, "case", rec, external_id, changed)
+
+
+def _versioned_event(created: str, updated: str, noun: str, rec: InteractionRecord | CaseRecord,
+                     external_id: str | None, changed: Sequence[str] | None) -> tuple[str, str, dict[str, Any]]:
+    """The key names the record (and its version once changed), so a retry repeats the same key."""
     payload: dict[str, Any] = {"customer_id": rec.customer_id, "customer_external_id": external_id,
-                               "case": rec.to_json()}
+                               noun: rec.to_json()}
     if changed is None:
-        return CASE_CREATED, f"{CASE_CREATED}:{rec.id}", payload
+        return created, f"{created}:{rec.id}", payload
     payload["changed"] = sorted(changed)
-    return CASE_UPDATED, f"{CASE_UPDATED}:{rec.id}:v{rec.version}", payload
+    return updated, f"{updated}:{rec.id}:v{rec.version}", payload
 
 
 def merge_event(result: MergeResult, source_external_id: str | None,

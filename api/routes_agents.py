@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
@@ -102,6 +104,26 @@ def _unprocessable(exc: AgentFieldError) -> HTTPException:
     return HTTPException(422, [error])
 
 
+@contextmanager
+def _agent_errors(agent_id: str | None) -> Iterator[None]:
+    """Store errors of an agent write as HTTP errors: 404 unknown agent, 422 bad field, 409 username taken."""
+    try:
+        yield
+    except UnknownAgentError:
+        raise _missing(agent_id or "") from None
+    except AgentFieldError as exc:
+        raise _unprocessable(exc) from None
+    except DuplicateUsernameError as exc:
+        raise HTTPException(409, str(exc)) from None
+
+
+def _changed(ctx: AppContext, rec: AgentRecord) -> dict[str, Any]:
+    """After a create or update: the live board and the registrar learn of it; the agent as the API shows it."""
+    ctx.board.sync(rec.info())
+    _announce(ctx)
+    return agent_view(ctx, rec)
+
+
 def _missing(agent_id: str) -> HTTPException:
     return HTTPException(404, str(UnknownAgentError(agent_id)))
 
@@ -110,16 +132,10 @@ def _missing(agent_id: str) -> HTTPException:
 async def create_agent(request: Request, body: NewAgent) -> dict[str, Any]:
     """Create an agent with the credentials of their phone."""
     ctx = _ctx(request)
-    try:
+    with _agent_errors(None):
         rec = await ctx.store.run(ctx.store.create_agent, body.name, body.username, body.password, sip_realm(ctx),
                                   body.languages, body.skills)
-    except AgentFieldError as exc:
-        raise _unprocessable(exc) from None
-    except DuplicateUsernameError as exc:
-        raise HTTPException(409, str(exc)) from None
-    ctx.board.sync(rec.info())
-    _announce(ctx)
-    return agent_view(ctx, rec)
+    return _changed(ctx, rec)
 
 
 @router.get("/agents", dependencies=[READ])
@@ -148,17 +164,9 @@ async def update_agent(request: Request, agent_id: str, body: AgentChanges) -> d
     ctx = _ctx(request)
     changes = body.model_dump(exclude_unset=True)
     realm = sip_realm(ctx) if body.password is not None else None
-    try:
+    with _agent_errors(agent_id):
         rec = await ctx.store.run(ctx.store.update_agent, agent_id, realm=realm, **changes)
-    except UnknownAgentError:
-        raise _missing(agent_id) from None
-    except AgentFieldError as exc:
-        raise _unprocessable(exc) from None
-    except DuplicateUsernameError as exc:
-        raise HTTPException(409, str(exc)) from None
-    ctx.board.sync(rec.info())
-    _announce(ctx)
-    return agent_view(ctx, rec)
+    return _changed(ctx, rec)
 
 
 @router.delete("/agents/{agent_id}", status_code=204, dependencies=[ADMIN])

@@ -108,6 +108,13 @@ class TimelineStoreMixin:
 
     def _apply_interaction(self, s: Session, row: InteractionRow, changes: Mapping[str, Any]) -> list[str]:
         """Set changed fields, bump the version and queue ``interaction.updated``; returns what changed."""
+        return self._apply(s, row, changes, lambda ext, changed: interaction_event(interaction_record(row), ext,
+                                                                                   changed))
+
+    def _apply(self, s: Session, row: InteractionRow | CaseRow, changes: Mapping[str, Any],
+               event: Callable[[str | None, list[str]], tuple[str, str, dict[str, Any]]]) -> list[str]:
+        """Set the fields that differ, bump the row's version and queue its ``*.updated`` webhook event in the
+        same transaction; returns what changed (nothing changed: no version, no event)."""
         changed = [k for k, v in changes.items() if getattr(row, k) != v]
         if not changed:
             return []
@@ -117,7 +124,7 @@ class TimelineStoreMixin:
         row.updated_at = utcnow()
         s.flush()
         external_id, language = self._external_id(s, row.customer_id)
-        self._emit(s, interaction_event(interaction_record(row), external_id, changed), language)
+        self._emit(s, event(external_id, changed), language)
         return changed
 
     def _insert_interaction(self, s: Session, draft: InteractionDraft) -> InteractionRow:
@@ -244,15 +251,7 @@ class TimelineStoreMixin:
             row = s.get(CaseRow, case_id)
             if row is None:
                 raise NotFoundError("case", case_id)
-            changed = [k for k, v in changes.items() if getattr(row, k) != v]
-            if changed:
-                for key in changed:
-                    setattr(row, key, changes[key])
-                row.version += 1
-                row.updated_at = utcnow()
-                s.flush()
-                external_id, language = self._external_id(s, row.customer_id)
-                self._emit(s, case_event(case_record(row), external_id, changed), language)
+            self._apply(s, row, changes, lambda ext, changed: case_event(case_record(row), ext, changed))
             return case_record(row)
 
     def list_cases(self, customer_id: str, status: str | None = None) -> list[CaseRecord]:

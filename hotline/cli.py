@@ -9,6 +9,7 @@ from typing import Any
 import typer
 
 from hotline.cli_agents import app as agents_app
+from hotline.cli_agents import open_store
 from hotline.cli_models import app as models_app
 from hotline.cli_phone import app as phone_app
 from hotline.cli_voiceprint import app as voiceprint_app
@@ -100,20 +101,14 @@ def keys_create(
     db: str | None = DbOpt,
 ) -> None:
     """Create an API key and print it on the last line (it is shown only once)."""
-    from api.store import Store, UnknownRoleError
+    from api.store import UnknownRoleError
 
-    over: dict[str, Any] = {}
-    _set(over, "store.url", db)
-    settings = _settings(config, over)
-    store = Store(settings.store.url)
-    try:
-        store.migrate()
-        key = store.create_key(role, name)
-    except UnknownRoleError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
-    finally:
-        store.close()
+    with open_store(config, db) as (store, _):
+        try:
+            key = store.create_key(role, name)
+        except UnknownRoleError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2) from None
     typer.echo(f"created {role} key (store it now; it cannot be shown again):")
     typer.echo(key)
 

@@ -31,7 +31,7 @@ def _fail(message: str, code: int) -> typer.Exit:
 
 
 @contextmanager
-def _open(config: Path | None, db: str | None) -> Iterator[tuple[Store, str]]:
+def open_store(config: Path | None, db: str | None) -> Iterator[tuple[Store, str]]:
     """The migrated store of the configured database and the SIP realm, closed afterwards."""
     from api.store import Store
     from hotline.cli import _set, _settings  # here, not at the top: hotline.cli imports this module
@@ -93,7 +93,7 @@ def add(
     secret = _password(password, password_stdin)
     try:
         check_password(secret)  # before touching the database
-        with _open(config, db) as (store, realm):
+        with open_store(config, db) as (store, realm):
             rec = store.create_agent(name, username, secret, realm, split_list(languages), split_list(skills))
     except AgentFieldError as exc:
         raise _fail(str(exc), 2) from None
@@ -109,7 +109,7 @@ def add(
 @app.command("list")
 def list_cmd(as_json: bool = JsonOpt, config: Path | None = ConfigOpt, db: str | None = DbOpt) -> None:
     """Every agent by name (never their password hashes)."""
-    with _open(config, db) as (store, _realm):
+    with open_store(config, db) as (store, _realm):
         records = store.list_agents()
     if as_json:
         typer.echo(json.dumps([rec.to_json() for rec in records]))
@@ -131,7 +131,7 @@ def remove(
     """Delete an agent by id or SIP user name."""
     from api.board import UnknownAgentError
 
-    with _open(config, db) as (store, _realm):
+    with open_store(config, db) as (store, _realm):
         rec = store.get_agent(agent) or store.agent_by_username(agent)
         if rec is None:
             raise _fail(f"no agent with id or username {agent!r}", 1)

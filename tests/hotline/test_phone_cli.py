@@ -68,17 +68,6 @@ def _last_json(stdout: str) -> dict[str, object]:
     return json.loads(lines[-1])
 
 
-@pytest.fixture
-def tone(tmp_path: Path) -> Path:
-    """A 1 s, 22.05 kHz stereo tone: exercises downmix and resampling."""
-    rate = 22050
-    t = np.arange(rate) / rate
-    mono = 0.4 * np.sin(2 * np.pi * 440 * t)
-    path = tmp_path / "tone.wav"
-    sf.write(path, np.stack([mono, mono], axis=1), rate, subtype="PCM_16")
-    return path
-
-
 def test_answered_call_is_hung_up_locally(sipp_uas, tone: Path) -> None:
     port = sipp_uas("-sn", "uas")
     started = time.monotonic()

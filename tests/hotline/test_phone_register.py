@@ -188,17 +188,6 @@ def _run_phone(*args: str, env: dict[str, str] | None = None) -> subprocess.Comp
     return subprocess.run(cmd, capture_output=True, text=True, errors="replace", timeout=20, check=False, env=env)
 
 
-@pytest.fixture
-def tone(tmp_path: Path) -> Path:
-    """A 1 s, 22.05 kHz stereo tone (the phone downmixes and resamples it)."""
-    rate = 22050
-    t = np.arange(rate) / rate
-    mono = 0.4 * np.sin(2 * np.pi * 440 * t)
-    path = tmp_path / "tone.wav"
-    sf.write(path, np.stack([mono, mono], axis=1), rate, subtype="PCM_16")
-    return path
-
-
 def _loud_seconds(path: Path) -> float:
     heard, rate = sf.read(path)
     assert rate == 8000
