@@ -32,7 +32,7 @@ B. 50 callers, 10 agents, callers arrive at uniformly random times over 60 s (a 
    ~50 ms (``waiting > 0 and available_agents > 0`` in the server's own snapshot), and a reconstruction from
    the call records (queued_at, offered / agent_connected / agent_hangup events, wrap_up_s), which would also
    catch an agent held out of ``available`` too long. Then a discrete-event simulation drives the real
-   ``api.router.Router`` / ``AgentBoard`` / ``CallQueue`` on a virtual clock (no SIP): the same arrivals
+   ``callcenter.router.Router`` / ``AgentBoard`` / ``CallQueue`` on a virtual clock (no SIP): the same arrivals
    (ring time = A's median time to agent), and 100 more seeds.
 """
 
@@ -62,11 +62,6 @@ from typing import Any
 
 import httpx
 
-from api.board import AgentBoard, AgentInfo
-from api.presence import AgentPresence
-from api.queueing import Waiting
-from api.router import Router
-from api.routing_settings import QueueSettings, RoutingSettings
 from benchmarks.harness import (
     RESULTS,
     ROOT,
@@ -79,6 +74,11 @@ from benchmarks.harness import (
     shipped_config,
     summary,
 )
+from callcenter.board import AgentBoard, AgentInfo
+from callcenter.presence import AgentPresence
+from callcenter.queueing import Waiting
+from callcenter.router import Router
+from callcenter.settings import QueueSettings, RoutingSettings
 from tests.support.net import free_port
 from tests.support.server import ServerHandle
 
@@ -688,7 +688,7 @@ class _VirtualLoop(asyncio.SelectorEventLoop):
 
 
 class _SimCaller:
-    """A :class:`api.router.Routable`: the agent answers ``ring_s`` after the offer and hangs up after talking."""
+    """A :class:`callcenter.router.Routable`: the agent answers ``ring_s`` after the offer, hangs up after talking."""
 
     def __init__(self, sim: _Sim, call_id: str) -> None:
         self.sim = sim

@@ -29,7 +29,7 @@ DbOpt = typer.Option(None, "--db", help="Database URL, e.g. sqlite:///var/hotlin
 
 
 def _settings(config: Path | None, overrides: dict[str, Any]) -> Any:
-    from api.config import ConfigError, load_settings
+    from app.config import ConfigError, load_settings
 
     try:
         return load_settings(config, overrides)
@@ -63,7 +63,7 @@ def serve(
     asr_model: str | None = typer.Option(None, "--asr-model", help="Model name or directory."),
 ) -> None:
     """Run the SIP server and HTTP API."""
-    from api.server import Hotline
+    from app.server import Hotline
     from hotline.logs import setup_logging
 
     over: dict[str, Any] = {}
@@ -101,7 +101,7 @@ def keys_create(
     db: str | None = DbOpt,
 ) -> None:
     """Create an API key and print it on the last line (it is shown only once)."""
-    from api.store import UnknownRoleError
+    from core.roles import UnknownRoleError
 
     with open_store(config, db) as (store, _):
         try:

@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 if TYPE_CHECKING:
-    from api.store import Store
-    from api.store_agents import AgentRecord
+    from store.agents import AgentRecord
+    from store.store import Store
 
 app = typer.Typer(help="Agents and the SIP credentials of their phones.", no_args_is_help=True)
 ConfigOpt = typer.Option(None, "--config", "-c", help="YAML config (default: $HOTLINE_CONFIG or the bundled one).")
@@ -33,8 +33,8 @@ def _fail(message: str, code: int) -> typer.Exit:
 @contextmanager
 def open_store(config: Path | None, db: str | None) -> Iterator[tuple[Store, str]]:
     """The migrated store of the configured database and the SIP realm, closed afterwards."""
-    from api.store import Store
     from hotline.cli import _set, _settings  # here, not at the top: hotline.cli imports this module
+    from store.store import Store
 
     over: dict[str, Any] = {}
     _set(over, "store.url", db)
@@ -87,8 +87,8 @@ def add(
 
     The agent's id is printed on the last line.
     """
-    from api.agents import AgentFieldError, check_password
-    from api.store_agents import DuplicateUsernameError
+    from callcenter.agents import AgentFieldError, check_password
+    from store.agents import DuplicateUsernameError
 
     secret = _password(password, password_stdin)
     try:
@@ -129,7 +129,7 @@ def remove(
     db: str | None = DbOpt,
 ) -> None:
     """Delete an agent by id or SIP user name."""
-    from api.board import UnknownAgentError
+    from callcenter.board import UnknownAgentError
 
     with open_store(config, db) as (store, _realm):
         rec = store.get_agent(agent) or store.agent_by_username(agent)

@@ -44,7 +44,7 @@ def setup_logging(level: str = "INFO", json_format: bool = False) -> None:
         handler.setFormatter(JsonFormatter())
     else:
         handler.setFormatter(TextFormatter("%(asctime)s %(levelname)s %(name)s%(callinfo)s: %(message)s"))
-    from api.logctx import CallIdFilter
+    from core.logctx import CallIdFilter
 
     handler.addFilter(CallIdFilter())
     root = logging.getLogger()

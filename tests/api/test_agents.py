@@ -11,19 +11,19 @@ from typing import Any
 import httpx
 import pytest
 
-from api.agents import verify_password
-from api.app import create_app
-from api.bus import EventBus
-from api.config import Settings
-from api.context import AppContext
-from api.metrics import Metrics
-from api.presence import AgentState
-from api.store import Store
-from api.store_agents import load_board
+from app.config import Settings
+from callcenter.agents import verify_password
+from callcenter.presence import AgentState
+from calls.bus import EventBus
+from calls.context import AppContext
+from core.metrics import Metrics
 from media.ports import PortAllocator
+from store.agents import load_board
+from store.store import Store
 from tests.support.agents import stored_agent_row
 from tests.support.inproc import serve_in_thread
 from tests.support.server import ServerHandle, run_cli, start_server
+from web.app import create_app
 
 PASSWORD = "correct horse 42"
 RECORD_KEYS = {"id", "name", "username", "languages", "skills", "realm", "created_at", "state", "state_since",

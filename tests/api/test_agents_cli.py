@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
-from api.agents import verify_password
+from callcenter.agents import verify_password
 from tests.support.agents import stored_agent_row
 from tests.support.server import HOTLINE, ROOT, run_cli, start_server
 

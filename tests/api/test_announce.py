@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from api.announce import AnnouncementError, Announcer, expected_wait_minutes
+from callcenter.announce import AnnouncementError, Announcer, expected_wait_minutes
 
 
 @pytest.mark.asyncio

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from api.bus import EventBus
+from calls.bus import EventBus
 
 
 def _drain(q: asyncio.Queue) -> list[dict]:
@@ -111,7 +111,7 @@ def test_open_channels_are_never_pruned():
 
 
 def test_event_data_cannot_overwrite_bus_fields():
-    from api.bus import ReservedEventFieldError
+    from calls.bus import ReservedEventFieldError
 
     bus = EventBus()
     with pytest.raises(ReservedEventFieldError) as err:

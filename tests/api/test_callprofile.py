@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from api.callprofile import LOOKUP_TIMEOUT_S, CallProfile
-from api.passive import CallVerification
-from api.store import Store
+from calls.profile import LOOKUP_TIMEOUT_S, CallProfile
+from store.store import Store
+from verification.passive import CallVerification
 
 
 @pytest.fixture

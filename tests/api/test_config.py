@@ -9,7 +9,7 @@ import pytest
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from api.config import BUNDLED_CONFIG, ConfigError, Settings, load_settings
+from app.config import BUNDLED_CONFIG, ConfigError, Settings, load_settings
 from media.settings import MediaSettings
 
 
@@ -151,7 +151,7 @@ def test_hotline_config_points_to_another_file(tmp_path, monkeypatch):
     assert settings.http.port == 8181
     # Keys absent from that file take built-in defaults, not the bundled file's values.
     bundled = _write(tmp_path, "media:\n  vad_silence_ms: 900\n", "bundled.yaml")
-    monkeypatch.setattr("api.config.BUNDLED_CONFIG", bundled)
+    monkeypatch.setattr("app.config.BUNDLED_CONFIG", bundled)
     assert load_settings().media.vad_silence_ms == MediaSettings().vad_silence_ms
 
 

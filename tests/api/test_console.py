@@ -19,7 +19,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 from websockets.sync.client import ClientConnection, connect
 
-from api.console_auth import COOKIE
+from console.sessions import COOKIE
 from tests.support.agents import AgentPhone, register_phone, wait_state
 from tests.support.console import CALLER, OUTPUT, PASSWORD, agent, place_call
 from tests.support.server import ServerHandle

@@ -13,16 +13,16 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
-from api.app import create_app
-from api.bus import EventBus
-from api.config import Settings
-from api.console_auth import COOKIE
-from api.context import AppContext
-from api.metrics import Metrics
-from api.store import Store
-from api.store_agents import AgentRecord
+from app.config import Settings
+from calls.bus import EventBus
+from calls.context import AppContext
+from console.sessions import COOKIE
+from core.metrics import Metrics
 from media.ports import PortAllocator
+from store.agents import AgentRecord
+from store.store import Store
 from tests.support.inproc import serve_in_thread
+from web.app import create_app
 
 PASSWORD = "console-secret-1"
 
@@ -52,7 +52,7 @@ def _console(tmp_path, settings: Settings) -> Iterator[Console]:
     agent = store.create_agent("Anna Petrenko", "anna", PASSWORD, "hotline")
     ctx = AppContext(settings, store, EventBus(), Metrics(), PortAllocator(40000, 40010))
     ctx.board.sync(agent.info())
-    with serve_in_thread(create_app(ctx)) as base:
+    with serve_in_thread(create_app(ctx, settings.console)) as base:
         yield Console(base, ctx, key, agent)
     store.close()
 

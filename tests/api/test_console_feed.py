@@ -5,12 +5,12 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from api.agentfeed import AgentFeed
-from api.board import AgentBoard, AgentInfo
-from api.bus import EventBus
-from api.console_auth import LoginLimiter, SessionTable
-from api.presence import AgentState
-from api.redaction import PrivacySettings
+from callcenter.board import AgentBoard, AgentInfo
+from callcenter.presence import AgentState
+from calls.bus import EventBus
+from console.feed import AgentFeed
+from console.sessions import LoginLimiter, SessionTable
+from privacy import PrivacySettings
 
 CARD = "4111 1111 1111 1111"
 

@@ -11,8 +11,9 @@ from typing import Any
 import httpx
 import pytest
 
-from api.store import SegmentRecord, Store
-from api.store_backlog import StoreUnavailableError
+from store.backlog import StoreUnavailableError
+from store.calls import SegmentRecord
+from store.store import Store
 from tests.support.agents import create_agent, register_phone, wait_state
 from tests.support.postgres import PostgresCluster, postgres_server
 from tests.support.server import NO_AGENTS, ServerHandle, phone_call, start_server

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from api.store import Store
+from store.store import Store
 from tests.support.server import run_cli
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from api.legrecognition import LegRecognition
+from calls.recognition import LegRecognition
 from media.frame import AudioFrame
 from media.prompt import to_frames
 from media.settings import MediaSettings

@@ -8,14 +8,14 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from api import outbox
-from api.db import utcnow
-from api.db_profile import InteractionRow, WebhookOutboxRow
-from api.outbox import claim_due, enqueue, list_deliveries, mark_attempt_failed, mark_delivered, redeliver
-from api.profile_errors import CallInteractionExistsError
-from api.profile_records import InteractionDraft
-from api.store import Store
-from api.webhooks_settings import WebhookTarget
+from core.clock import utcnow
+from profiles.errors import CallInteractionExistsError
+from profiles.records import InteractionDraft
+from store import outbox
+from store.outbox import claim_due, enqueue, list_deliveries, mark_attempt_failed, mark_delivered, redeliver
+from store.schema import InteractionRow, WebhookOutboxRow
+from store.store import Store
+from webhooks.settings import WebhookTarget
 
 pytest_plugins = ["tests.support.databases"]  # any_store, sqlite_store (SQLite / PostgreSQL)
 
@@ -77,7 +77,7 @@ def test_no_event_without_its_change_and_no_change_without_its_event(store, monk
     def broken(*args, **kwargs):
         raise RuntimeError("outbox unavailable")
 
-    monkeypatch.setattr("api.store_timeline.enqueue", broken)
+    monkeypatch.setattr("store.timeline.enqueue", broken)
     with pytest.raises(RuntimeError):
         store.add_interaction(InteractionDraft(c.id, "chat", summary="lost"))
     assert count(store, InteractionRow) == 1  # the interaction whose event could not be queued was not stored
@@ -174,8 +174,8 @@ def test_fallback_redaction_when_the_redaction_module_is_missing(monkeypatch):
     real_import = builtins.__import__
 
     def without_redaction(name, *args, **kwargs):
-        if name == "api.redaction":
-            raise ModuleNotFoundError("No module named 'api.redaction'", name="api.redaction")
+        if name == "privacy":
+            raise ModuleNotFoundError("No module named 'privacy'", name="privacy")
         return real_import(name, *args, **kwargs)
 
     monkeypatch.setattr(builtins, "__import__", without_redaction)

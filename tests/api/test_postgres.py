@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from api.store import SegmentRecord, Store
+from store.calls import SegmentRecord
+from store.store import Store
 from tests.support.postgres import postgres_cluster
 from tests.support.server import phone_call, start_server
 

@@ -6,11 +6,11 @@ import itertools
 
 import pytest
 
-from api.board import AgentBoard, AgentInfo, UnknownAgentError
-from api.presence import AgentPresence, AgentState, IllegalAgentTransitionError
+from callcenter.board import AgentBoard, AgentInfo, UnknownAgentError
+from callcenter.presence import AgentPresence, AgentState, IllegalAgentTransitionError
 
 S = AgentState
-# the rules as the product describes them, written out independently of api.presence
+# the rules as the product describes them, written out independently of callcenter.presence
 EXPECTED = {
     (S.OFFLINE, S.AVAILABLE), (S.OFFLINE, S.AWAY),
     (S.AVAILABLE, S.RINGING), (S.AVAILABLE, S.AWAY), (S.AVAILABLE, S.OFFLINE),

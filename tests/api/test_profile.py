@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from api.store import Store
+from store.store import Store
 from tests.support.server import ServerHandle, run_cli, start_server
 
 ROLES = ("agent", "security", "integration")

@@ -10,19 +10,19 @@ import numpy as np
 import pytest
 from sqlalchemy import select
 
-import api.db
-from api.db import AuditEntry, Call
-from api.profile_errors import (
+from profiles.errors import (
     CallInteractionExistsError,
     ExternalIdTakenError,
     InvalidFieldError,
     MergeError,
     NotFoundError,
 )
-from api.profile_records import InteractionDraft
-from api.store import Store
-from api.store_customers import PhoneTakenError, TemplateRecord
-from api.store_profile import MergedCustomerError
+from profiles.records import InteractionDraft
+from store.customers import PhoneTakenError, TemplateRecord
+from store.profiles import MergedCustomerError
+from store.schema import AuditEntry, Call
+from store.schema import base as schema_base
+from store.store import Store
 
 pytest_plugins = ["tests.support.databases"]  # any_store, sqlite_store (SQLite / PostgreSQL)
 
@@ -361,7 +361,7 @@ def test_migration_keeps_existing_customers(sqlite_store):
     cid = store.create_customer("Before", ["+380441112233"])
     _enrol(store, cid, TemplateCipher(bytes(range(32))))
     cfg = Config()
-    cfg.set_main_option("script_location", str(Path(api.db.__file__).parent / "migrations"))
+    cfg.set_main_option("script_location", str(Path(schema_base.__file__).parent.parent / "migrations"))
     with store.engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.downgrade(cfg, "0003")

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from api.board import AgentBoard, AgentInfo
-from api.presence import AgentState
-from api.queueing import CallQueue, Waiting, match
-from api.routing_settings import QueueSettings
+from callcenter.board import AgentBoard, AgentInfo
+from callcenter.presence import AgentState
+from callcenter.queueing import CallQueue, Waiting, match
+from callcenter.settings import QueueSettings
 
 GENERAL = QueueSettings(name="general")
 CARDS = QueueSettings(name="cards", skills=["cards"])

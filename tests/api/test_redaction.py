@@ -10,12 +10,12 @@ import httpx
 import pytest
 from pydantic import ValidationError
 
-from api.app import create_app
-from api.bus import EventBus
-from api.config import Settings, load_settings
-from api.context import AppContext
-from api.metrics import Metrics
-from api.redaction import (
+from app.config import Settings, load_settings
+from calls.bus import EventBus
+from calls.context import AppContext
+from core.metrics import Metrics
+from media.ports import PortAllocator
+from privacy import (
     Kind,
     PrivacySettings,
     RawTranscriptForbidden,
@@ -27,10 +27,11 @@ from api.redaction import (
     redact_segment,
     redact_transcript,
 )
-from api.store import SegmentRecord, Store
-from media.ports import PortAllocator
+from store.calls import SegmentRecord
+from store.store import Store
 from tests.support.inproc import serve_in_thread
 from tests.support.server import ServerHandle, run_cli
+from web.app import create_app
 
 _DIGIT_WORDS = {
     "uk": ["нуль", "один", "два", "три", "чотири", "п'ять", "шість", "сім", "вісім", "дев'ять"],

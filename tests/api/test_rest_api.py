@@ -17,15 +17,15 @@ from prometheus_client.parser import text_string_to_metric_families
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
-from api.app import create_app
-from api.bus import EventBus
-from api.config import Settings
-from api.context import AppContext
-from api.metrics import Metrics
-from api.store import Store
+from app.config import Settings
+from calls.bus import EventBus
+from calls.context import AppContext
+from core.metrics import Metrics
 from media.ports import PortAllocator
+from store.store import Store
 from tests.support.inproc import serve_in_thread
 from tests.support.server import ServerHandle, phone_call
+from web.app import create_app
 
 DIALED = "0441234567"  # national format, default region UA
 

@@ -6,10 +6,10 @@ import asyncio
 
 import pytest
 
-from api.board import AgentBoard, AgentInfo
-from api.presence import AgentPresence, AgentState
-from api.router import Router
-from api.routing_settings import QueueSettings, RoutingSettings
+from callcenter.board import AgentBoard, AgentInfo
+from callcenter.presence import AgentPresence, AgentState
+from callcenter.router import Router
+from callcenter.settings import QueueSettings, RoutingSettings
 
 
 class FakeCall:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from api.store import Store
+from store.store import Store
 from tests.support.server import NO_AGENTS, ServerHandle, phone_call, start_server
 
 

@@ -10,8 +10,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import inspect, select, update
 
-from api.db import ApiKey
-from api.store import ROLES, SegmentRecord, Store, UnknownRoleError
+from core.roles import ROLES, UnknownRoleError
+from store.calls import SegmentRecord
+from store.schema import ApiKey
+from store.store import Store
 
 T0 = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
 

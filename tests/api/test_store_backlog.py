@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
-from api.store_backlog import Backlog, ParkedWrite, StoreUnavailableError, is_unavailable
+from store.backlog import Backlog, ParkedWrite, StoreUnavailableError, is_unavailable
 
 
 class FakeDatabase:

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from api.db import VoiceprintRow, make_engine
+from store.schema import VoiceprintRow, make_engine
 from tests.support.server import ServerHandle, phone_call, run_cli, start_server
 
 FSDD = Path(__file__).resolve().parents[1] / "fixtures" / "fsdd" / "recordings"

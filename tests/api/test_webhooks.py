@@ -14,14 +14,14 @@ from typing import Any
 
 import pytest
 
-from api.outbox import DeliveryRecord, list_deliveries
-from api.profile_records import InteractionDraft
-from api.store import Store
-from api.webhooks import WebhookWorker, backoff_delay, event_body, sign, signature_matches
-from api.webhooks_settings import WebhookSettings
+from profiles.records import InteractionDraft
+from store.outbox import DeliveryRecord, list_deliveries
+from store.store import Store
 from tests.support.net import free_port
 from tests.support.server import ServerHandle, run_cli, start_server
 from tests.support.webhook_receiver import Behaviour, Received, WebhookReceiver
+from webhooks.settings import WebhookSettings
+from webhooks.worker import WebhookWorker, backoff_delay, event_body, sign, signature_matches
 
 pytest_plugins = ["tests.support.databases"]  # any_store, sqlite_store (SQLite / PostgreSQL)
 

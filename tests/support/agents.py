@@ -103,8 +103,8 @@ def stored_agent_row(db_url: str, *, agent_id: str | None = None, username: str 
     """The agent's database row (hashes included), by id or SIP username, read with a fresh store."""
     from sqlalchemy import select
 
-    from api.db import AgentRow
-    from api.store import Store
+    from store.schema import AgentRow
+    from store.store import Store
 
     store = Store(db_url)
     try:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from api.store import Store
+from store.store import Store
 from tests.support.postgres import postgres_cluster
 
 BACKENDS = ("sqlite", "postgresql")

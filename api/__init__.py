@@ -1,1 +1,0 @@
-"""Store, REST/WebSocket API and the per-call service that composes the other packages."""

@@ -1,0 +1,120 @@
+"""Passive verification of a call's caller leg against the customer they claim to be."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from biometrics.errors import TemplateCryptoError
+from core.roles import Principal
+from media.frame import FRAME_MS, AudioFrame
+from store.store import Store
+
+if TYPE_CHECKING:
+    from biometrics.passive import PassiveCheck, PassiveVerifier
+    from verification.voiceprints import VerifyOutcome, Voiceprints
+
+SYSTEM = Principal(0, "system", "hotline")  # who acts when Hotline itself claims or verifies
+log = logging.getLogger("hotline.voiceprint")
+KEEP_S = 60.0  # caller audio kept so a customer claimed later is scored on what was already said
+
+Publish = Callable[..., None]
+
+
+class CallVerification:
+    """Scores the caller's speech as it arrives; publishes ``verification`` events and stores the latest."""
+
+    def __init__(self, voiceprints: Voiceprints | None, store: Store, call_id: str, publish: Publish) -> None:
+        self.vp = voiceprints
+        self.store = store
+        self.call_id = call_id
+        self.publish = publish
+        self.customer_id: str | None = None
+        self.latest: dict[str, Any] | None = None
+        self._verifier: PassiveVerifier | None = None
+        self._frames: deque[AudioFrame] = deque(maxlen=int(KEEP_S * 1000 / FRAME_MS))
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._generation = 0
+
+    async def claim(self, customer_id: str | None, who: Principal, reason: str) -> dict[str, Any]:
+        """Set the claimed customer (None: nobody matches) and start verifying against them."""
+        self._generation += 1
+        self._verifier = None
+        self.customer_id = customer_id
+        await self.store.submit(self.store.set_call_customer, self.call_id, customer_id)  # parked if the DB is down
+        self.publish("customer", customer_id=customer_id, reason=reason, by=who.role)
+        if self.vp is None:
+            return await self._report({"decision": "unavailable", "customer_id": customer_id})
+        try:
+            enrolled = await self.vp.template(customer_id) if customer_id else None
+        except TemplateCryptoError as exc:
+            log.error("voiceprint of customer %s cannot be opened: %s", customer_id, exc)
+            return await self._report({"decision": "unavailable", "customer_id": customer_id,
+                                       "reason": "the voiceprint cannot be opened with the configured key"})
+        if enrolled is None:
+            await self.vp.audit(who, "passive_verify", "not_enrolled", customer_id, self.call_id)
+            return await self._report({"decision": "not_enrolled", "customer_id": customer_id, "score": None,
+                                       "threshold": None, "net_speech_s": 0.0})
+        self._verifier = self.vp.engine.passive(enrolled)
+        pending = None
+        for frame in self._frames:  # what the caller already said counts
+            pending = self._verifier.push(frame) or pending
+        if pending is not None:
+            self._schedule(pending)
+        return {"decision": "pending", "customer_id": customer_id}
+
+    def push(self, frame: AudioFrame) -> None:
+        """Per caller frame (cheap): buffer it, and score when a scoring point is reached."""
+        if self.vp is None:
+            return
+        self._frames.append(frame)
+        if self._verifier is not None:
+            check = self._verifier.push(frame)
+            if check is not None:
+                self._schedule(check)
+
+    async def finish(self) -> None:
+        """At hang-up: a last score on the speech since the previous one; wait for pending scores."""
+        if self._verifier is not None:
+            check = self._verifier.flush()
+            if check is not None:
+                self._schedule(check)
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._verifier is not None and (self.latest is None or not self.latest.get("final")):
+            net = self._verifier.net_speech_s
+            await self._report({"decision": "inconclusive", "customer_id": self.customer_id, "score": None,
+                                "threshold": None, "net_speech_s": round(net, 2), "final": True,
+                                "reason": "the caller said too little to verify"})
+
+    def _schedule(self, check: PassiveCheck) -> None:
+        task = asyncio.get_running_loop().create_task(self._score(check, self._generation))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _score(self, check: PassiveCheck, generation: int) -> None:
+        assert self.vp is not None and self._verifier is not None
+        verifier = self._verifier
+        try:
+            result = await self.vp.compute(verifier.compute, check)
+        except Exception:
+            log.exception("passive verification failed; the call goes on")
+            return
+        if generation != self._generation:
+            return  # the claimed customer changed meanwhile
+        outcome: VerifyOutcome = self.vp.outcome(result, self.customer_id)
+        body = outcome.to_json() | {"final": check.final, "check": check.index}
+        await self.vp.audit(SYSTEM, "passive_verify", outcome.decision, self.customer_id, self.call_id,
+                            outcome.to_json())
+        await self._report(body)
+
+    async def _report(self, body: dict[str, Any]) -> dict[str, Any]:
+        self.latest = body
+        await self.store.submit(self.store.set_call_verification, self.call_id, body)
+        self.publish("verification", **body)
+        return body
+
+

@@ -1,0 +1,64 @@
+"""The FastAPI application."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+
+from calls.context import AppContext
+from console.settings import ConsoleSettings
+from store.backlog import StoreUnavailableError, is_unavailable
+from web.auth import AnyRole
+from web.routes.agents import router as agents_router
+from web.routes.calls import router as calls_router
+from web.routes.console import install_console
+from web.routes.profile import router as profile_router
+from web.routes.routing import router as routing_router
+from web.routes.voiceprints import router as voiceprints_router
+
+log = logging.getLogger("hotline.api")
+
+
+def create_app(ctx: AppContext, console: ConsoleSettings | None = None) -> FastAPI:
+    """Build the app around a running context (``console``: sign-in settings, defaults when None)."""
+    app = FastAPI(title="Hotline", version="0.1.0", docs_url="/docs", redoc_url=None)
+    app.state.ctx = ctx
+    app.include_router(calls_router)
+    app.include_router(routing_router)
+    app.include_router(voiceprints_router)
+    app.include_router(profile_router)
+    app.include_router(agents_router)
+    install_console(app, ctx, console or ConsoleSettings())  # /console: agent sign-in, live feed, static pages
+    ctx.metrics.parked_writes.set_function(lambda: ctx.store.parked)
+
+    async def database_error(request: Request, exc: Exception) -> Response:
+        """An unreachable database is a 503 with a reason; any other database failure a logged 500."""
+        if is_unavailable(exc):
+            return JSONResponse({"detail": "database unavailable: try again shortly", "error": "database_unavailable",
+                                 "parked_writes": ctx.store.parked}, status_code=503, headers={"Retry-After": "5"})
+        log.error("database error on %s %s: %s", request.method, request.url.path, exc)
+        return JSONResponse({"detail": "database error", "error": "database_error"}, status_code=500)
+
+    for kind in (StoreUnavailableError, DBAPIError, PoolTimeoutError):
+        app.add_exception_handler(kind, database_error)
+
+    @app.get("/health")
+    def health() -> dict[str, Any]:
+        """Liveness, without authentication."""
+        return {"status": "ok", "active_calls": len(ctx.active),
+                "database": "unavailable" if ctx.store.parked else "ok", "parked_writes": ctx.store.parked,
+                "recognition": "ok" if ctx.engine is not None else "unavailable",
+                "biometrics": "ok" if ctx.voiceprints is not None else "unavailable"}
+
+    @app.get("/metrics", dependencies=[AnyRole])
+    def metrics(request: Request) -> Response:
+        """Prometheus exposition."""
+        return Response(generate_latest(ctx.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    return app

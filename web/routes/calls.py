@@ -1,0 +1,173 @@
+"""REST and WebSocket endpoints for calls and transcripts."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, WebSocket, WebSocketDisconnect
+from pydantic import BaseModel
+
+from calls.context import AppContext
+from core.roles import Principal
+from privacy import RawTranscriptForbidden, may_read_raw, redact_event, redact_transcript, serve_raw
+from store.backlog import is_unavailable
+from web.auth import AnyRole, require, websocket_principal
+
+router = APIRouter(prefix="/api/v1")
+log = logging.getLogger("hotline.api")
+READ_ROLES = ("admin", "agent", "security", "integration")
+
+
+def _ctx(request: Request) -> AppContext:
+    ctx: AppContext = request.app.state.ctx
+    return ctx
+
+
+@router.get("/calls", dependencies=[AnyRole])
+def list_calls(
+    request: Request,
+    number: str | None = Query(None, description="Caller or called number (E.164)"),
+    since: datetime | None = Query(None, description="Started at or after (ISO 8601)"),
+    until: datetime | None = Query(None, description="Started before (ISO 8601)"),
+    limit: int = Query(50, ge=1, le=500),
+    offset: int = Query(0, ge=0),
+) -> dict[str, Any]:
+    """Calls, newest first."""
+    total, calls = _ctx(request).store.list_calls(number, since, until, limit, offset)
+    return {"total": total, "limit": limit, "offset": offset, "calls": [c.to_json() for c in calls]}
+
+
+@router.get("/calls/{call_id}", dependencies=[AnyRole])
+def get_call(request: Request, call_id: str) -> dict[str, Any]:
+    """One call with its timeline."""
+    store = _ctx(request).store
+    call = store.get_call(call_id)
+    if call is None:
+        raise HTTPException(404, f"no call {call_id!r}")
+    return {**call.to_json(), "timeline": store.events(call_id)}
+
+
+class ClaimedCustomer(BaseModel):
+    """The customer an agent says the caller is."""
+
+    customer_id: str
+
+
+@router.put("/calls/{call_id}/customer")
+async def set_customer(request: Request, call_id: str, body: ClaimedCustomer,
+                      who: Principal = Depends(require("agent", "admin", "security"))) -> dict[str, Any]:
+    """Set the claimed identity; a live call is (re)verified against that customer's voiceprint."""
+    ctx = _ctx(request)
+    if await asyncio.to_thread(ctx.store.get_call, call_id) is None:
+        raise HTTPException(404, f"no call {call_id!r}")
+    if await asyncio.to_thread(ctx.store.get_customer, body.customer_id) is None:
+        raise HTTPException(404, f"no customer {body.customer_id!r}")
+    ctx.store.submit(ctx.store.record_voice_interaction, call_id, {"customer_id": body.customer_id})
+    svc = ctx.active.get(call_id)
+    if svc is None:
+        await asyncio.to_thread(ctx.store.set_call_customer, call_id, body.customer_id)
+        return {"call_id": call_id, "customer_id": body.customer_id, "verification": None, "live": False}
+    result = await svc.verification.claim(body.customer_id, who, f"set by {who.role}")
+    return {"call_id": call_id, "customer_id": body.customer_id, "verification": result, "live": True}
+
+
+@router.get("/calls/{call_id}/transcript")
+def get_transcript(
+    request: Request,
+    call_id: str,
+    raw: bool = Query(False, description="The original text (roles in privacy.raw_transcript_roles only)"),
+    who: Principal = Depends(require()),
+) -> dict[str, Any]:
+    """Stored final segments of every leg, by start time; card numbers, phones, e-mails and IBANs redacted
+    unless an allowed role asks for ``raw``."""
+    ctx = _ctx(request)
+    privacy = ctx.settings.privacy
+    try:
+        original = serve_raw(who.role, raw, privacy)
+    except RawTranscriptForbidden as exc:
+        raise HTTPException(403, str(exc)) from exc
+    call = ctx.store.get_call(call_id)
+    if call is None:
+        raise HTTPException(404, f"no call {call_id!r}")
+    segments = [
+        {"leg": s.leg, "start": s.start, "end": s.end, "text": s.text, "confidence": s.confidence, "words": s.words}
+        for s in ctx.store.transcript(call_id)
+    ]
+    if original:
+        log.info("unredacted transcript of call %s read by key %s (%s)", call_id, who.key_id, who.role)
+    else:
+        segments = redact_transcript(segments, call.language, privacy.kinds)
+    return {"call_id": call_id, "redacted": not original, "segments": segments}
+
+
+def _snapshot(ctx: AppContext, call_id: str) -> list[dict[str, Any]] | None:
+    """Events rebuilt from the store, for calls the live bus no longer holds (after a restart)."""
+    call = ctx.store.get_call(call_id)
+    if call is None:
+        return None
+    events: list[dict[str, Any]] = [{"type": "state", "state": call.state, "reason": call.end_reason}]
+    events += [{"type": "final", "leg": s.leg, "start": s.start, "end": s.end, "text": s.text,
+                "confidence": s.confidence, "words": s.words} for s in ctx.store.transcript(call_id)]
+    if call.state == "ended":
+        events.append({"type": "state", "state": "ended", "reason": call.end_reason})
+    return [{"id": i, "call_id": call_id, "snapshot": True, **e} for i, e in enumerate(events, start=1)]
+
+
+@router.websocket("/calls/{call_id}/events")
+async def call_events(ws: WebSocket, call_id: str, after: int = 0, raw: bool = False) -> None:
+    """Live events of one call (state, partial, final, dtmf, ...), replaying from event id ``after``.
+
+    Transcript text is redacted (cards, phones, e-mails, IBANs) unless ``raw=true`` is asked for by a role
+    in ``privacy.raw_transcript_roles``. Close codes: 4401 missing or invalid key, 4403 raw text refused,
+    4404 unknown call, 1013 the database is unavailable (try again). A call this node's bus no longer holds is
+    served as a snapshot from the store, then closed.
+    """
+    ctx: AppContext = ws.app.state.ctx
+    await ws.accept()
+    try:
+        who = await asyncio.to_thread(websocket_principal, ws)
+    except Exception as exc:
+        if not is_unavailable(exc):
+            raise
+        await ws.close(code=1013, reason="database unavailable: try again later")
+        return
+    if who is None:
+        await ws.close(code=4401, reason="missing or invalid API key")
+        return
+    if raw and not may_read_raw(who.role, ctx.settings.privacy):
+        await ws.close(code=4403, reason=f"role {who.role!r} may not read raw transcripts")
+        return
+
+    def shown(event: dict[str, Any]) -> dict[str, Any]:
+        return redact_event(event, who.role, ctx.settings.privacy, raw=raw)
+
+    if not ctx.bus.known(call_id):
+        snapshot = await asyncio.to_thread(_snapshot, ctx, call_id)
+        if snapshot is None:
+            await ws.close(code=4404, reason=f"no call {call_id}")
+            return
+        for event in snapshot:
+            if event["id"] > after:
+                await ws.send_json(shown(event))
+        await ws.close()
+        return
+    backlog, queue, ended = ctx.bus.subscribe(call_id, after)
+    try:
+        for event in backlog:
+            await ws.send_json(shown(event))
+        if ended:
+            await ws.close()
+            return
+        while True:
+            event = await queue.get()
+            if event.get("type") == "_closed":
+                await ws.close()
+                return
+            await ws.send_json(shown(event))
+    except WebSocketDisconnect:
+        pass
+    finally:
+        ctx.bus.unsubscribe(call_id, queue)

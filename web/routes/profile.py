@@ -1,0 +1,278 @@
+"""REST: the shared customer profile, its timeline and cases, hint feedback, webhook deliveries.
+
+Roles: every role reads customers, timelines and cases; ``integration`` (CRMs) and ``admin`` create and
+change customers and merge them; ``agent`` also writes interactions and cases; deliveries are ``admin`` only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+
+from calls.context import AppContext
+from core.roles import Principal
+from privacy import RawTranscriptForbidden, serve_raw
+from profiles.errors import ConflictError, InvalidFieldError, NotFoundError
+from profiles.records import InteractionDraft
+from store.customers import PhoneTakenError, TemplateRecord
+from store.outbox import list_deliveries, redact_payload, redeliver
+from store.profiles import Resealer
+from voice.numbers import normalize_number
+from web.auth import require
+from web.schemas import (
+    CasePatch,
+    CustomerPatch,
+    HintFeedback,
+    InteractionPatch,
+    MergeBody,
+    NewCase,
+    NewCustomer,
+    NewInteraction,
+)
+
+router = APIRouter(prefix="/api/v1")
+READ = require("agent", "security", "admin", "integration")
+CUSTOMER_WRITE = require("admin", "integration")
+TIMELINE_WRITE = require("agent", "admin", "integration")
+FEEDBACK = require("agent", "admin")
+ADMIN = require("admin")
+
+
+def _ctx(request: Request) -> AppContext:
+    ctx: AppContext = request.app.state.ctx
+    return ctx
+
+
+@contextmanager
+def _errors() -> Iterator[None]:
+    """Store errors as HTTP answers: unknown ids 404, refused values 422, conflicts 409."""
+    try:
+        yield
+    except NotFoundError as exc:
+        raise HTTPException(404, str(exc)) from None
+    except InvalidFieldError as exc:
+        raise HTTPException(422, {"message": str(exc), "field": exc.field, "reason": exc.reason,
+                                  "allowed": list(exc.allowed)}) from None
+    except (ConflictError, PhoneTakenError) as exc:
+        raise HTTPException(409, str(exc)) from None
+
+
+def _phones(ctx: AppContext, raw: list[str]) -> list[str]:
+    out = []
+    for number in raw:
+        e164 = normalize_number(number, ctx.settings.sip.default_region)
+        if e164 is None:
+            raise HTTPException(422, f"not a phone number: {number!r}")
+        out.append(e164)
+    return out
+
+
+def _actor(who: Principal) -> str:
+    return f"{who.name or 'key'}#{who.key_id}"
+
+
+# -- customers -----------------------------------------------------------------------------------------------
+
+
+@router.get("/customers", dependencies=[Depends(READ)])
+async def list_customers(request: Request, phone: str | None = None, external_id: str | None = None,
+                         q: str | None = Query(None, max_length=255), limit: int = Query(50, ge=1, le=500),
+                         offset: int = Query(0, ge=0)) -> dict[str, Any]:
+    """Find customers by phone (any format, stored E.164), CRM id, or text (name, e-mail, part of a number)."""
+    store = _ctx(request).store
+    if phone is not None or external_id is not None:
+        if phone is not None:
+            found = await asyncio.to_thread(store.customer_by_phone, _phones(_ctx(request), [phone])[0])
+        else:
+            found = await asyncio.to_thread(store.customer_by_external_id, external_id or "")
+        matches = [found] if found is not None else []
+        return {"total": len(matches), "customers": [c.to_json() for c in matches]}
+    total, rows = await asyncio.to_thread(store.list_customers, q, limit, offset)
+    return {"total": total, "customers": [c.to_json() for c in rows]}
+
+
+@router.post("/customers", status_code=201)
+async def create_customer(request: Request, body: NewCustomer,
+                          who: Principal = Depends(CUSTOMER_WRITE)) -> dict[str, Any]:
+    """Create a customer; phone numbers are stored in E.164. Answers the whole profile (with ``id``)."""
+    ctx = _ctx(request)
+    data = body.model_dump(mode="json")
+    data["phones"] = _phones(ctx, body.phones)
+    name, phones = data.pop("name"), data.pop("phones")
+    with _errors():
+        rec = await ctx.store.run(ctx.store.create_customer_profile, name, phones, **data)
+    return rec.to_json()
+
+
+@router.get("/customers/{customer_id}", dependencies=[Depends(READ)])
+async def get_customer(request: Request, customer_id: str) -> dict[str, Any]:
+    """One customer (a merged one shows ``merged_into``)."""
+    rec = await asyncio.to_thread(_ctx(request).store.get_customer, customer_id)
+    if rec is None:
+        raise HTTPException(404, f"no customer {customer_id!r}")
+    return rec.to_json()
+
+
+@router.patch("/customers/{customer_id}", dependencies=[Depends(CUSTOMER_WRITE)])
+async def patch_customer(request: Request, customer_id: str, body: CustomerPatch) -> dict[str, Any]:
+    """Change profile fields (``phones`` replaces the numbers; null clears e-mail, language, segment, CRM id)."""
+    ctx = _ctx(request)
+    changes = body.changes()
+    if "phones" in changes:
+        changes["phones"] = _phones(ctx, changes["phones"])
+    with _errors():
+        rec = await ctx.store.run(ctx.store.patch_customer, customer_id, changes)
+    return rec.to_json()
+
+
+def _resealer(ctx: AppContext) -> Resealer | None:
+    """Re-seals a voiceprint for another customer with the loaded key (None without biometrics)."""
+    vp = ctx.voiceprints
+    if vp is None:
+        return None
+    from biometrics.voiceprint import ModelTag
+
+    def reseal(rec: TemplateRecord, customer_id: str) -> bytes:
+        voiceprint = vp.cipher.open(rec.template, rec.customer_id, ModelTag(rec.model_id, rec.model_version))
+        return vp.cipher.seal(voiceprint, customer_id)
+
+    return reseal
+
+
+@router.post("/customers/{customer_id}/merge")
+async def merge_customer(request: Request, customer_id: str, body: MergeBody,
+                         who: Principal = Depends(CUSTOMER_WRITE)) -> dict[str, Any]:
+    """Merge this (typically provisional) customer into ``into``: phones, interactions, cases, calls and,
+    when ``into`` has none, the voiceprint move there."""
+    ctx = _ctx(request)
+    with _errors():
+        result = await ctx.store.run(ctx.store.merge_customers, customer_id, body.into, _resealer(ctx), _actor(who),
+                                     who.role)
+    return result.to_json()
+
+
+# -- timeline ------------------------------------------------------------------------------------------------
+
+
+@router.get("/customers/{customer_id}/timeline")
+async def timeline(request: Request, customer_id: str, limit: int = Query(50, ge=1, le=500),
+                   offset: int = Query(0, ge=0),
+                   channel: Literal["voice", "chat", "email", "branch"] | None = None,
+                   raw: bool = Query(False, description="Unredacted text (roles in privacy.raw_transcript_roles)"),
+                   who: Principal = Depends(READ)) -> dict[str, Any]:
+    """Interactions on every channel, newest first (a merged customer's id shows its target's timeline).
+
+    Free text (reason, summary, notes) is redacted like transcripts: cards, phones, e-mails and IBANs are
+    hidden unless ``raw=true`` is asked for by an allowed role (others get 403).
+    """
+    ctx = _ctx(request)
+    try:
+        show_raw = serve_raw(who.role, raw, ctx.settings.privacy)
+    except RawTranscriptForbidden as exc:
+        raise HTTPException(403, str(exc)) from exc
+    with _errors():
+        total, rows = await asyncio.to_thread(ctx.store.timeline, customer_id, limit, offset, channel)
+    items = [r.to_json() for r in rows]
+    return {"total": total, "redacted": not show_raw,
+            "interactions": items if show_raw else [redact_payload(i) for i in items]}
+
+
+@router.post("/customers/{customer_id}/interactions", status_code=201, dependencies=[Depends(TIMELINE_WRITE)])
+async def add_interaction(request: Request, customer_id: str, body: NewInteraction) -> dict[str, Any]:
+    """Append a contact (voice, chat, e-mail, branch) to the customer's timeline."""
+    fields = body.model_dump(exclude={"channel", "started_at", "call_id", "tags"})
+    draft = InteractionDraft(customer_id=customer_id, channel=body.channel, started_at=body.started_at,
+                             call_id=body.call_id, tags=list(body.tags or []), **fields)
+    store = _ctx(request).store
+    with _errors():
+        rec = await store.run(store.add_interaction, draft)
+    return rec.to_json()
+
+
+@router.patch("/interactions/{interaction_id}", dependencies=[Depends(TIMELINE_WRITE)])
+async def patch_interaction(request: Request, interaction_id: str, body: InteractionPatch) -> dict[str, Any]:
+    """Change an interaction (wrap-up: outcome, summary, CSI, notes; verification; customer)."""
+    store = _ctx(request).store
+    with _errors():
+        rec = await store.run(store.update_interaction, interaction_id, body.changes())
+    return rec.to_json()
+
+
+# -- cases ---------------------------------------------------------------------------------------------------
+
+
+@router.get("/customers/{customer_id}/cases", dependencies=[Depends(READ)])
+async def list_cases(request: Request, customer_id: str,
+                     status: Literal["open", "closed"] | None = None) -> dict[str, Any]:
+    """The customer's cases, newest first."""
+    with _errors():
+        rows = await asyncio.to_thread(_ctx(request).store.list_cases, customer_id, status)
+    return {"cases": [r.to_json() for r in rows]}
+
+
+@router.post("/customers/{customer_id}/cases", status_code=201, dependencies=[Depends(TIMELINE_WRITE)])
+async def create_case(request: Request, customer_id: str, body: NewCase) -> dict[str, Any]:
+    """Open a case."""
+    store = _ctx(request).store
+    with _errors():
+        rec = await store.run(store.create_case, customer_id, body.title, body.status)
+    return rec.to_json()
+
+
+@router.patch("/cases/{case_id}", dependencies=[Depends(TIMELINE_WRITE)])
+async def patch_case(request: Request, case_id: str, body: CasePatch) -> dict[str, Any]:
+    """Rename, close or reopen a case."""
+    store = _ctx(request).store
+    with _errors():
+        rec = await store.run(store.patch_case, case_id, body.changes())
+    return rec.to_json()
+
+
+# -- hint feedback -------------------------------------------------------------------------------------------
+
+
+@router.post("/calls/{call_id}/hints/{hint_id}/feedback", status_code=201)
+async def hint_feedback(request: Request, call_id: str, hint_id: str, body: HintFeedback,
+                        who: Principal = Depends(FEEDBACK)) -> dict[str, Any]:
+    """Whether a hint shown during the call helped."""
+    if len(hint_id) > 128:
+        raise HTTPException(422, "hint id longer than 128 characters")
+    store = _ctx(request).store
+    with _errors():
+        rec = await store.run(store.add_hint_feedback, call_id, hint_id, body.useful, body.agent_id or _actor(who))
+    return rec.to_json()
+
+
+@router.get("/calls/{call_id}/hints/feedback", dependencies=[Depends(READ)])
+async def list_hint_feedback(request: Request, call_id: str) -> dict[str, Any]:
+    """Feedback given on a call's hints, newest first."""
+    store = _ctx(request).store
+    if await asyncio.to_thread(store.get_call, call_id) is None:
+        raise HTTPException(404, f"no call {call_id!r}")
+    rows = await asyncio.to_thread(store.hint_feedback, call_id)
+    return {"feedback": [r.to_json() for r in rows]}
+
+
+# -- webhook deliveries --------------------------------------------------------------------------------------
+
+
+@router.get("/webhooks/deliveries", dependencies=[Depends(ADMIN)])
+async def deliveries(request: Request, status: Literal["pending", "delivered", "failed"] | None = None,
+                     limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0)) -> dict[str, Any]:
+    """Outbox rows newest first: event, URL, status, attempts, next attempt, last error (payloads are redacted)."""
+    total, rows = await asyncio.to_thread(list_deliveries, _ctx(request).store.sessions, status, limit, offset)
+    return {"total": total, "deliveries": [r.to_json() for r in rows]}
+
+
+@router.post("/webhooks/deliveries/{delivery_id}/redeliver", dependencies=[Depends(ADMIN)])
+async def redeliver_one(request: Request, delivery_id: int) -> dict[str, Any]:
+    """Send a failed (or delivered) event again, with a fresh attempt budget and the same idempotency key."""
+    store = _ctx(request).store
+    rec = await store.run(redeliver, store.sessions, delivery_id)
+    if rec is None:
+        raise HTTPException(404, f"no webhook delivery {delivery_id}")
+    return rec.to_json()
