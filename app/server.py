@@ -220,8 +220,7 @@ class Hotline:
         """Hang up active calls, drain recognition, stop SIP."""
         if self.ctx is not None:
             for svc in list(self.ctx.active.values()):
-                svc.call.hangup()
-                svc.call.events.put_nowait(_shutdown_event())
+                svc.end("shutdown")
         if self._calls:
             await asyncio.wait(self._calls, timeout=30)
         if self.ctx is not None and self.ctx.router is not None:
@@ -244,9 +243,3 @@ class Hotline:
                                 log_level="warning", lifespan="off", access_log=False)
         log.info("HTTP API on http://%s:%d", self.settings.http.host, self.settings.http.port)
         await serve_until_signal(HttpServer(config), self.stop)  # SIGINT/SIGTERM: HTTP stops, then self.stop()
-
-
-def _shutdown_event() -> object:
-    from voice.events import RemoteHangup
-
-    return RemoteHangup("shutdown")

@@ -7,7 +7,6 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 
 from biometrics.errors import NoSpeechError
-from biometrics.settings import BiometricsSettings
 from biometrics.voiceprint import ModelTag, Vector, Voiceprint
 from media.frame import Pcm
 
@@ -56,14 +55,3 @@ def check_pcm(pcm16k: Pcm) -> None:
         raise TypeError(f"expected 1-D int16 PCM, got {pcm16k.dtype} with shape {pcm16k.shape}")
     if pcm16k.size == 0:
         raise NoSpeechError(0)
-
-
-def load_embedder(settings: BiometricsSettings) -> Embedder:
-    """Instantiate the configured backend (imported lazily: torch loads only here)."""
-    if settings.backend == "speechbrain":
-        from biometrics.speechbrain_backend import SpeechBrainEmbedder
-
-        return SpeechBrainEmbedder(settings.speechbrain_source, settings.speechbrain_savedir, settings.device)
-    from biometrics.resemblyzer_backend import ResemblyzerEmbedder
-
-    return ResemblyzerEmbedder(settings.device)

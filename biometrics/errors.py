@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from biometrics.tag import ModelTag
+
 if TYPE_CHECKING:
     from biometrics.quality import QualityReport
-    from biometrics.voiceprint import ModelTag
 
 
 class BiometricsError(Exception):

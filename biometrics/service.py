@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
+from biometrics.backends import load_embedder
 from biometrics.calibration import Calibration, Decision, decide, load_calibration
 from biometrics.cohort import load_cohort
-from biometrics.embedder import Embedder, load_embedder
+from biometrics.embedder import Embedder
 from biometrics.errors import CalibrationError, QualityError
 from biometrics.pooling import SegmentCache, SegmentEncoder
 from biometrics.quality import SHORT, QualityReport, assess
@@ -22,9 +22,6 @@ from biometrics.settings import BiometricsSettings
 from biometrics.speech import VAD_FRAME_SAMPLES, SpeechSplit, SpeechTracker, merge_splits, split_speech
 from biometrics.voiceprint import ModelTag, Voiceprint, require_same_model
 from media.frame import Pcm
-
-if TYPE_CHECKING:
-    from biometrics.passive import PassiveVerifier
 
 
 @dataclass(frozen=True, eq=False)
@@ -122,8 +119,3 @@ class VoiceprintEngine:
         return Verification(score, cal.threshold, decision, speech.net_speech_s, self.model.model_id,
                             self.model.version, report.reasons)
 
-    def passive(self, enrolled: Voiceprint) -> PassiveVerifier:
-        """A new incremental verifier for one call leg."""
-        from biometrics.passive import PassiveVerifier
-
-        return PassiveVerifier(self, enrolled)

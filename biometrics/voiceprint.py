@@ -8,19 +8,11 @@ import numpy as np
 import numpy.typing as npt
 
 from biometrics.errors import ModelMismatchError
+from biometrics.tag import ModelTag
+
+__all__ = ["ModelTag", "Vector", "Voiceprint", "l2_normalize", "require_same_model"]
 
 Vector = npt.NDArray[np.float32]
-
-
-@dataclass(frozen=True, slots=True)
-class ModelTag:
-    """Identifies an embedding space: scores are only meaningful between vectors with equal tags."""
-
-    model_id: str
-    version: str
-
-    def __str__(self) -> str:
-        return f"{self.model_id}@{self.version}"
 
 
 @dataclass(frozen=True, eq=False)

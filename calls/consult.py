@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import logging
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from callcenter.presence import AgentPresence, AgentState
-from calls.agentleg import AgentLeg, RingOutcome
+from calls.agentleg import RingOutcome
+from calls.ports import AgentLegPort, ConsultHost
 from media.bridge import Bridge
-
-if TYPE_CHECKING:
-    from calls.routing import CallRouting
 
 log = logging.getLogger("hotline.call")
 
@@ -43,27 +41,27 @@ class ConsultError(RuntimeError):
 class Consultation:
     """One consult of a second agent for a bridged call."""
 
-    def __init__(self, routing: CallRouting, first: AgentLeg, second: AgentPresence) -> None:
+    def __init__(self, routing: ConsultHost, first: AgentLegPort, second: AgentPresence) -> None:
         self.routing = routing
         self.first = first
         self.second_agent = second
-        self.second: AgentLeg | None = None
+        self.second: AgentLegPort | None = None
         self.state = ConsultState.RINGING
         self._bridge: Bridge | None = None
 
     async def start(self) -> RingOutcome:
         """Put the caller on hold, ring the second agent, and bridge the agents if they answer."""
-        r, svc = self.routing, self.routing.svc
-        assert svc.session is not None and self.first.session is not None
+        r, call = self.routing, self.routing.call
+        assert call.session is not None and self.first.session is not None
         if self.first.bridge is not None:
             self.first.bridge.stop()  # caller <-/-> first agent
         r.hold_music()
         r.ctx.board.move(self.second_agent, AgentState.RINGING, f"consulted on call {r.id}")
         self.second_agent.call_id = r.id
-        leg = AgentLeg(r.ctx, self.second_agent, svc.language, svc.relay_dtmf, svc.consume)
+        leg = r.new_leg(self.second_agent)
         self.second = leg
         r.event("consult_started", agent_id=self.second_agent.agent_id, from_agent=self.first.agent.agent_id)
-        neg = svc.session.negotiated
+        neg = call.session.negotiated
         codecs = [neg.codec.name] if neg else []
         codecs += [c for c in r.ctx.settings.media.codecs if c not in codecs]
         try:
@@ -130,8 +128,8 @@ class Consultation:
     def _back_to_first(self) -> None:
         r = self.routing
         r.stop_hold_music()
-        if r.svc.session is not None and not self.first.closed:
-            self.first.join(r.svc.session)
+        if r.call.session is not None and not self.first.closed:
+            self.first.join(r.call.session)
 
     async def close(self) -> None:
         """The call ended: end the consult leg if it is still up."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from callcenter.announce import expected_wait_minutes
 from callcenter.presence import AgentPresence, AgentState
@@ -13,10 +13,10 @@ from callcenter.queueing import Waiting
 from callcenter.settings import QueueSettings
 from calls.agentleg import AgentLeg, RingOutcome
 from calls.consult import Consultation, ConsultError, ConsultState
-from voice.events import ReferRequested, RemoteHangup
-
-if TYPE_CHECKING:
-    from calls.service import CallService
+from calls.context import AppContext
+from calls.ports import AgentLegPort, CallPort, LegFactory
+from core.clock import utcnow
+from voice.events import ReferRequested
 
 log = logging.getLogger("hotline.call")
 
@@ -31,16 +31,21 @@ class TransferTargetError(ValueError):
 
 
 class CallRouting:
-    """Implements :class:`callcenter.router.Routable` for one call."""
+    """Implements :class:`callcenter.router.Routable` for one call, and :class:`calls.ports.ConsultHost`.
 
-    def __init__(self, svc: CallService) -> None:
-        self.svc = svc
-        self.ctx = svc.ctx
-        assert self.ctx.router is not None
-        self.router = self.ctx.router
-        self.id = svc.id
+    ``call`` is the caller's call (its port); ``legs`` builds the leg that rings an agent (by default a real
+    :class:`calls.agentleg.AgentLeg`).
+    """
+
+    def __init__(self, call: CallPort, ctx: AppContext, legs: LegFactory | None = None) -> None:
+        self.call = call
+        self.ctx = ctx
+        assert ctx.router is not None
+        self.router = ctx.router
+        self.id = call.id
+        self._legs = legs
         self.entry: Waiting | None = None
-        self.leg: AgentLeg | None = None
+        self.leg: AgentLegPort | None = None
         self.reason_parts: list[str] = []
         self.connected_at = 0.0  # monotonic: caller answered (ACK)
         self.reached_agent = False
@@ -56,12 +61,12 @@ class CallRouting:
         number (its flags give the priority), or None.
         """
         self.connected_at = connected_at
-        svc = self.svc
-        queue = self.ctx.settings.routing.queue_for(svc.call.info.called)
+        call = self.call
+        queue = self.ctx.settings.routing.queue_for(call.info.called)
         flags = set(getattr(customer, "flags", None) or [])
         priority = 1 if flags & set(self.ctx.settings.routing.priority_flags) else 0
         self.entry = self.router.enqueue(self, queue, priority, queue.language)
-        svc.store_update(queue=queue.name, queued_at=_now())
+        call.store_update(queue=queue.name, queued_at=utcnow())
         self._event("queued", queue=queue.name, priority=priority,
                     position=self.router.queue.position(self.id))
         self.ctx.metrics.queued.labels(queue.name).inc()
@@ -69,7 +74,7 @@ class CallRouting:
 
     async def _hold_audio(self, greeting: asyncio.Task[None] | None, force: bool = False) -> None:
         """After the greeting: music on hold (and the optional position announcement) until bridged."""
-        session = self.svc.session
+        session = self.call.session
         if greeting is not None:
             await asyncio.gather(greeting, return_exceptions=True)
         neg = session.negotiated if session else None
@@ -99,7 +104,7 @@ class CallRouting:
         if position is None or self.ctx.announcer is None:
             return
         routing = self.ctx.settings.routing
-        language = self.svc.language if self.svc.language in routing.announce_text else "en"
+        language = self.call.language if self.call.language in routing.announce_text else "en"
         template = routing.announce_text.get(language) or next(iter(routing.announce_text.values()), "")
         minutes = expected_wait_minutes(position, list(self.router.recent_waits), 1)
         text = template.format(position=position, minutes=minutes)
@@ -117,15 +122,18 @@ class CallRouting:
             return
         self.reason_parts.append(text)
         reason = " ".join(self.reason_parts)
-        self.svc.store_update(reason=reason)
-        self.svc.publish("reason", text=reason)
-        if self.svc.hints is not None:
-            self.svc.hints.on_reason(text, self.svc.language)
+        self.call.heard_reason(text, reason)
 
     def overflowed(self, old: QueueSettings, new: QueueSettings) -> None:
         """Moved to the overflow queue."""
-        self.svc.store_update(queue=new.name)
+        self.call.store_update(queue=new.name)
         self._event("overflow", **{"from": old.name, "to": new.name})
+
+    def new_leg(self, agent: AgentPresence) -> AgentLegPort:
+        """A leg to ring ``agent`` for this call."""
+        if self._legs is not None:
+            return self._legs(agent)
+        return AgentLeg(self.ctx, agent, self.call.language, self.call.relay_dtmf, self.call.consume)
 
     # -- offers -----------------------------------------------------------------------
     def offer(self, agent: AgentPresence) -> None:
@@ -133,22 +141,22 @@ class CallRouting:
         self._spawn(self._offer(agent))
 
     async def _offer(self, agent: AgentPresence) -> None:
-        svc, entry = self.svc, self.entry
-        assert entry is not None and svc.session is not None
+        call, entry = self.call, self.entry
+        assert entry is not None and call.session is not None
         self._event("offered", agent_id=agent.agent_id, agent_name=agent.name)
-        leg = AgentLeg(self.ctx, agent, svc.language, svc.relay_dtmf, svc.consume)
+        leg = self.new_leg(agent)
         self.leg = leg
-        neg = svc.session.negotiated
+        neg = call.session.negotiated
         codecs = [neg.codec.name] if neg else []
         codecs += [c for c in self.ctx.settings.media.codecs if c not in codecs]
-        info = svc.call.info
+        info = call.info
         try:
             outcome = await leg.ring(codecs, self.ctx.settings.routing.agent_caller_id or "hotline",
                                      info.caller_number or info.caller_user)
         except Exception as exc:
             log.exception("offer to agent %s failed", agent.agent_id)
             outcome = RingOutcome("failed", 0, str(exc))
-        if svc.ended:
+        if call.ended:
             await leg.close()
             self.free_agent(agent)
             return
@@ -158,7 +166,8 @@ class CallRouting:
             return
         self._answered(agent, leg, entry)
 
-    async def _not_answered(self, agent: AgentPresence, leg: AgentLeg, entry: Waiting, outcome: RingOutcome) -> None:
+    async def _not_answered(self, agent: AgentPresence, leg: AgentLegPort, entry: Waiting,
+                            outcome: RingOutcome) -> None:
         self.leg = None
         await leg.close()
         self._event("no_answer" if outcome.result == "no_answer" else "offer_failed", agent_id=agent.agent_id,
@@ -167,11 +176,11 @@ class CallRouting:
             self.router.missed(agent, outcome.result)
         self.router.requeue(entry, agent.agent_id)
 
-    def _answered(self, agent: AgentPresence, leg: AgentLeg, entry: Waiting) -> None:
-        svc = self.svc
-        assert svc.session is not None
+    def _answered(self, agent: AgentPresence, leg: AgentLegPort, entry: Waiting) -> None:
+        call = self.call
+        assert call.session is not None
         self.router.answered(agent)
-        bridge = leg.join(svc.session)
+        bridge = leg.join(call.session)
         if self._hold is not None:
             self._hold.cancel()
         now = asyncio.get_running_loop().time()
@@ -181,15 +190,15 @@ class CallRouting:
             self.router.recent_waits.append(waited)
             self.ctx.metrics.time_to_agent.observe(now - self.connected_at)
             self.ctx.metrics.routed(entry.queue.name, waited, self.ctx.settings.routing.service_level_s, True)
-            svc.store_update(agent_id=agent.agent_id, agent_connected_at=_now(), wait_s=round(waited, 3))
+            call.store_update(agent_id=agent.agent_id, agent_connected_at=utcnow(), wait_s=round(waited, 3))
         else:
-            svc.store_update(agent_id=agent.agent_id)
+            call.store_update(agent_id=agent.agent_id)
         self._event("agent_connected", agent_id=agent.agent_id, agent_name=agent.name, bridge=bridge.mode.value,
                     wait_s=round(waited, 3), time_to_agent_s=round(now - self.connected_at, 4),
                     connected_at=time.time())
         self._spawn(self._watch(agent, leg))
 
-    async def _watch(self, agent: AgentPresence, leg: AgentLeg) -> None:
+    async def _watch(self, agent: AgentPresence, leg: AgentLegPort) -> None:
         """The agent's phone: hang-up ends the call (or completes a connected consult); REFER transfers."""
         event = await leg.next_event()
         if self.leg is not leg or leg.closed:
@@ -211,8 +220,7 @@ class CallRouting:
         self.leg = None
         self.router.released(agent)
         self._event("agent_hangup", agent_id=agent.agent_id)
-        self.svc.call.hangup()
-        self.svc.call.events.put_nowait(RemoteHangup("agent_hangup"))
+        self.call.end("agent_hangup")
 
     # -- warm transfer ---------------------------------------------------------------------
     def consult(self, agent_id: str, by: str) -> dict[str, Any]:
@@ -238,13 +246,13 @@ class CallRouting:
             return await self.consultation.complete(by)
         return await self.consultation.cancel(by)
 
-    def adopt(self, leg: AgentLeg) -> None:
+    def adopt(self, leg: AgentLegPort) -> None:
         """Make ``leg`` the caller's agent leg: bridge it with the caller and watch its phone."""
-        assert self.svc.session is not None
+        assert self.call.session is not None
         self.leg = leg
         self.stop_hold_music()
-        leg.join(self.svc.session)
-        self.svc.store_update(agent_id=leg.agent.agent_id)
+        leg.join(self.call.session)
+        self.call.store_update(agent_id=leg.agent.agent_id)
         self._spawn(self._watch(leg.agent, leg))
 
     def hold_music(self) -> None:
@@ -257,8 +265,8 @@ class CallRouting:
         if self._hold is not None:
             self._hold.cancel()
             self._hold = None
-        if self.svc.session is not None:
-            self.svc.session.stop_playback()
+        if self.call.session is not None:
+            self.call.session.stop_playback()
 
     def event(self, kind: str, **data: Any) -> None:
         """Publish and store a timeline event of this call."""
@@ -323,7 +331,7 @@ class CallRouting:
             waited = self.ctx.board.clock() - self.entry.enqueued_at
             self.ctx.metrics.routed(self.entry.queue.name, waited, self.ctx.settings.routing.service_level_s,
                                     False)
-            self.svc.store_update(wait_s=round(waited, 3))
+            self.call.store_update(wait_s=round(waited, 3))
             self._event("abandoned", wait_s=round(waited, 3), queued=waiting is not None)
         for task in list(self._tasks):
             if task is not asyncio.current_task():
@@ -331,17 +339,11 @@ class CallRouting:
 
     # -- helpers ----------------------------------------------------------------------------
     def _event(self, kind: str, **data: Any) -> None:
-        self.svc.publish(kind, **data)
-        self.svc.store_event(kind, data)
+        self.call.publish(kind, **data)
+        self.call.store_event(kind, data)
 
     def _spawn(self, coro: Any) -> asyncio.Task[Any]:
         task = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return task
-
-
-def _now() -> Any:
-    from core.clock import utcnow
-
-    return utcnow()

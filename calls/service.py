@@ -15,6 +15,7 @@ from calls.hints import CallHints
 from calls.profile import CallProfile
 from calls.recognition import LegRecognition
 from calls.routing import CallRouting
+from core.clock import utcnow
 from core.logctx import current_call_id
 from media.frame import AudioFrame
 from media.ports import PortsExhaustedError
@@ -23,8 +24,8 @@ from media.sdp import AudioOffer, NoCommonCodecError, SdpBuilder, SdpError, nego
 from media.session import RtpSession
 from store.calls import SegmentRecord
 from verification.passive import CallVerification
-from voice.call import SipCall
-from voice.events import Acked, Reinvite, RemoteHangup
+from voice.call import CallerInfo, SipCall
+from voice.events import Acked, CallEvent, Reinvite, RemoteHangup
 from voice.state import CallState, CallStateMachine
 
 log = logging.getLogger("hotline.call")
@@ -53,6 +54,7 @@ class CallService:
         self.hints = (CallHints(ctx.hints, self._publish, ctx.metrics.hint_latency.observe, self._store_event)
                       if ctx.hints else None)
         self.profile = CallProfile(ctx.store, self.id, self._publish, self.verification, self.hints)
+        self._ending: asyncio.Future[str] | None = None  # set by end(): the call is ended from our side
 
     # -- lifecycle -------------------------------------------------------------
     async def run(self) -> None:
@@ -114,6 +116,8 @@ class CallService:
                 event = None
             if isinstance(event, RemoteHangup):
                 return "abandoned"
+        if self._ending is not None and self._ending.done():  # shut down while it rang
+            return self._ending.result()
         if offer is not None:
             neg = negotiate(offer, self.ctx.settings.media.codecs)
             session.configure(neg)
@@ -128,17 +132,16 @@ class CallService:
     async def _serve(self, late_offer: bool) -> str:
         assert self.session is not None
         while True:
-            try:
-                event = await asyncio.wait_for(self.call.events.get(), timeout=1.0)
-            except TimeoutError:
+            event = await self._next_event()
+            if isinstance(event, str):  # ended from our side (agent hang-up, shut-down)
+                return event
+            if event is None:
                 if self._rtp_timed_out():
                     log.info("no RTP for %.0f s: hanging up", self.ctx.settings.media.rtp_timeout_s)
                     self.call.hangup()
                     return "rtp_timeout"
                 continue
             if isinstance(event, RemoteHangup):
-                if event.reason in ("agent_hangup", "shutdown"):
-                    return event.reason
                 return "caller_hangup" if self.state.state in (CallState.CONNECTED, CallState.HELD) else "abandoned"
             if isinstance(event, Acked) and self.state.state == CallState.ANSWERED:
                 if late_offer and not self._apply_late_answer(event.sdp):
@@ -147,6 +150,24 @@ class CallService:
                 await self._connected()
             elif isinstance(event, Reinvite):
                 self._reinvite(event.sdp)
+
+    async def _next_event(self) -> CallEvent | str | None:
+        """The caller's next SIP event, the reason given to :meth:`end`, or None after a second of neither."""
+        ending = self._ending_future()
+        if ending.done():
+            return ending.result()
+        get: asyncio.Future[CallEvent] = asyncio.ensure_future(self.call.events.get())
+        waiting: set[asyncio.Future[Any]] = {get, ending}
+        done, _ = await asyncio.wait(waiting, timeout=1.0, return_when=asyncio.FIRST_COMPLETED)
+        if get in done:
+            return get.result()
+        get.cancel()  # nothing is lost: a cancelled get takes no item off the queue
+        return ending.result() if ending.done() else None
+
+    def _ending_future(self) -> asyncio.Future[str]:
+        if self._ending is None:
+            self._ending = asyncio.get_running_loop().create_future()
+        return self._ending
 
     def _apply_late_answer(self, sdp: str | None) -> bool:
         assert self.session is not None
@@ -164,14 +185,14 @@ class CallService:
         self.state.to(CallState.CONNECTED)
         neg = self.session.negotiated
         codec = neg.codec.name if neg else None
-        self._store_update(state="connected", answered_at=_now(), codec=codec)
+        self._store_update(state="connected", answered_at=utcnow(), codec=codec)
         self._publish("state", state="connected", codec=codec)
         greeting = None
         if self.ctx.greeting is not None and neg is not None:
             greeting = self.session.play(self.ctx.greeting.payloads(neg.codec.name))
         customer = await self.profile.by_phone(self.call.info.caller_number)  # one read: queue priority needs it
         if self.ctx.router is not None:
-            self.routing = CallRouting(self)
+            self.routing = CallRouting(self, self.ctx)
             try:
                 await self.routing.start(greeting, connected_at, customer)
             except Exception:
@@ -305,7 +326,7 @@ class CallService:
         self.ctx.metrics.asr_audio.inc(self.asr.speech_frames * 0.02)
         try:  # parked and replayed in order if the database is down
             store = self.ctx.store
-            await store.submit(store.update_call, self.id, state="ended", ended_at=_now(), end_reason=reason)
+            await store.submit(store.update_call, self.id, state="ended", ended_at=utcnow(), end_reason=reason)
             await store.submit(store.record_voice_interaction, self.id)  # hand-off to the timeline
         except Exception:
             log.exception("could not store the end of the call or hand it to the timeline")
@@ -321,6 +342,25 @@ class CallService:
         """Consume a leg's recognition (the caller's, an agent's) into this call's transcript."""
         assert rec.stream is not None
         self._asr_tasks.append(asyncio.get_running_loop().create_task(self._consume(rec.stream, rec)))
+
+    @property
+    def info(self) -> CallerInfo:
+        """Who called whom."""
+        return self.call.info
+
+    def end(self, reason: str) -> None:
+        """Hang up the caller and end the call with ``reason`` (``agent_hangup``, ``shutdown``)."""
+        ending = self._ending_future()
+        if not ending.done():
+            self.call.hangup()
+            ending.set_result(reason)
+
+    def heard_reason(self, said: str, reason: str) -> None:
+        """The caller said ``said`` while queued; ``reason`` (all of it so far) is stored and shown."""
+        self._store_update(reason=reason)
+        self._publish("reason", text=reason)
+        if self.hints is not None:
+            self.hints.on_reason(said, self.language)
 
     def relay_dtmf(self, digit: str, at: float) -> None:
         """A key pressed on the agent's phone (it reaches the caller through the bridge)."""
@@ -350,9 +390,3 @@ class CallService:
 
     def _store_event(self, kind: str, data: dict[str, Any]) -> None:
         self.ctx.store.submit(self.ctx.store.add_event, self.id, kind, data)
-
-
-def _now() -> Any:
-    from core.clock import utcnow
-
-    return utcnow()

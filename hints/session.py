@@ -11,18 +11,29 @@ import dataclasses
 from collections import deque
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from hints.context import VERIFICATION_DECISIONS, HintContext, VerificationDecision
 from hints.errors import ContextError
 from hints.hint import Hint
-from hints.lemmas import Token
-from hints.matcher import KbMatch
+from hints.knowledge import KnowledgeBase
+from hints.lemmas import Lemmatizer, Token
+from hints.matcher import KbMatch, KnowledgeMatcher
 from hints.reason import PredictedReason, predict_reason
+from hints.rule_config import RuleSpec
 from hints.rules import RuleInput, evaluate
+from hints.settings import HintSettings
 
-if TYPE_CHECKING:
-    from hints.engine import HintEngine
+
+class HintResources(Protocol):
+    """What a session reads from its engine (:class:`hints.engine.HintEngine` is one)."""
+
+    settings: HintSettings
+    kb: KnowledgeBase
+    rules: tuple[RuleSpec, ...]
+    lemmatizer: Lemmatizer
+    matcher: KnowledgeMatcher
+    topic_titles: dict[str, str]
 
 CALLER = "caller"  # the leg whose words the queued reason is
 
@@ -35,7 +46,7 @@ def utc_now() -> datetime:
 class HintSession:
     """Per-call state: what fired, the topics the caller raised, the profile, recent finals per leg."""
 
-    def __init__(self, engine: HintEngine, clock: Callable[[], datetime] | None = None) -> None:
+    def __init__(self, engine: HintResources, clock: Callable[[], datetime] | None = None) -> None:
         self.engine = engine
         self.settings = engine.settings
         self._clock = clock or utc_now

@@ -12,6 +12,7 @@ from hotline.cli_agents import app as agents_app
 from hotline.cli_agents import open_store
 from hotline.cli_models import app as models_app
 from hotline.cli_phone import app as phone_app
+from hotline.cli_settings import ConfigOpt, load, override
 from hotline.cli_voiceprint import app as voiceprint_app
 from hotline.cli_voiceprint_api import register as register_voiceprint_api
 
@@ -24,31 +25,7 @@ keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 app.add_typer(agents_app, name="agents")
 
-ConfigOpt = typer.Option(None, "--config", "-c", help="YAML config (default: $HOTLINE_CONFIG or the bundled one).")
 DbOpt = typer.Option(None, "--db", help="Database URL, e.g. sqlite:///var/hotline.db or postgresql+psycopg://...")
-
-
-def _settings(config: Path | None, overrides: dict[str, Any]) -> Any:
-    from app.config import ConfigError, load_settings
-
-    try:
-        return load_settings(config, overrides)
-    except ConfigError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
-    except ValueError as exc:  # pydantic validation
-        typer.echo(f"error: invalid configuration:\n{exc}", err=True)
-        raise typer.Exit(2) from None
-
-
-def _set(tree: dict[str, Any], dotted: str, value: Any) -> None:
-    if value is None:
-        return
-    *parents, leaf = dotted.split(".")
-    node = tree
-    for p in parents:
-        node = node.setdefault(p, {})
-    node[leaf] = value
 
 
 @app.command()
@@ -67,20 +44,20 @@ def serve(
     from hotline.logs import setup_logging
 
     over: dict[str, Any] = {}
-    _set(over, "sip.host", sip_host)
-    _set(over, "sip.port", sip_port)
-    _set(over, "http.host", http_host)
-    _set(over, "http.port", http_port)
-    _set(over, "store.url", db)
-    _set(over, "asr.model", asr_model)
+    override(over, "sip.host", sip_host)
+    override(over, "sip.port", sip_port)
+    override(over, "http.host", http_host)
+    override(over, "http.port", http_port)
+    override(over, "store.url", db)
+    override(over, "asr.model", asr_model)
     if rtp_ports:
         low, sep, high = rtp_ports.partition("-")
         if not sep or not low.isdigit() or not high.isdigit() or int(low) >= int(high):
             typer.echo(f"error: --rtp-ports must look like 20000-30000, got {rtp_ports!r}", err=True)
             raise typer.Exit(2)
-        _set(over, "media.rtp_port_min", int(low))
-        _set(over, "media.rtp_port_max", int(high))
-    settings = _settings(config, over)
+        override(over, "media.rtp_port_min", int(low))
+        override(over, "media.rtp_port_max", int(high))
+    settings = load(config, over)
     setup_logging(settings.log.level, settings.log.json_format)
     from voice.stack import SipStartError
 

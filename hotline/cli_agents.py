@@ -15,12 +15,13 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from hotline.cli_settings import ConfigOpt, load, override
+
 if TYPE_CHECKING:
     from store.agents import AgentRecord
     from store.store import Store
 
 app = typer.Typer(help="Agents and the SIP credentials of their phones.", no_args_is_help=True)
-ConfigOpt = typer.Option(None, "--config", "-c", help="YAML config (default: $HOTLINE_CONFIG or the bundled one).")
 DbOpt = typer.Option(None, "--db", help="Database URL (overrides store.url of the config).")
 JsonOpt = typer.Option(False, "--json", help="Print JSON instead of text.")
 
@@ -33,12 +34,11 @@ def _fail(message: str, code: int) -> typer.Exit:
 @contextmanager
 def open_store(config: Path | None, db: str | None) -> Iterator[tuple[Store, str]]:
     """The migrated store of the configured database and the SIP realm, closed afterwards."""
-    from hotline.cli import _set, _settings  # here, not at the top: hotline.cli imports this module
     from store.store import Store
 
     over: dict[str, Any] = {}
-    _set(over, "store.url", db)
-    settings = _settings(config, over)
+    override(over, "store.url", db)
+    settings = load(config, over)
     store = Store(settings.store.url)
     try:
         store.migrate()

@@ -18,8 +18,8 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from biometrics.backends import load_embedder
 from biometrics.dataset import FSDD_PATTERN, speaker_files
-from biometrics.embedder import load_embedder
 from biometrics.errors import BiometricsError
 from biometrics.pooling import SegmentEncoder
 from biometrics.protocol import Protocol, calibrate

@@ -58,7 +58,9 @@ class CallVerification:
             await self.vp.audit(who, "passive_verify", "not_enrolled", customer_id, self.call_id)
             return await self._report({"decision": "not_enrolled", "customer_id": customer_id, "score": None,
                                        "threshold": None, "net_speech_s": 0.0})
-        self._verifier = self.vp.engine.passive(enrolled)
+        from biometrics.passive import PassiveVerifier  # biometrics load only when voiceprints are on
+
+        self._verifier = PassiveVerifier(self.vp.engine, enrolled)
         pending = None
         for frame in self._frames:  # what the caller already said counts
             pending = self._verifier.push(frame) or pending

@@ -23,7 +23,7 @@ class Reinvite:
 class RemoteHangup:
     """The caller hung up: BYE after answer, or CANCEL before."""
 
-    reason: str  # "bye" | "cancel" | "timeout" | "failed" | "dead"; "agent_hangup" | "shutdown" from Hotline itself
+    reason: str  # "bye" | "cancel" | "timeout" | "failed" | "dead"
     code: int | None = None
 
 

@@ -7,7 +7,8 @@ import re
 import numpy as np
 import pytest
 
-from biometrics.embedder import Embedder, embed_voiceprint, load_embedder, model_tag
+from biometrics.backends import load_embedder
+from biometrics.embedder import Embedder, embed_voiceprint, model_tag
 from biometrics.errors import BackendUnavailableError, NoSpeechError
 from biometrics.resemblyzer_backend import ResemblyzerEmbedder
 from biometrics.scoring import cosine

@@ -94,7 +94,7 @@ def _frames(pcm: np.ndarray) -> list[AudioFrame]:
 
 def test_passive_verifier(engine: VoiceprintEngine, george: Voiceprint,
                           fsdd_pcm: dict[str, list[np.ndarray]]) -> None:
-    verifier = engine.passive(george)
+    verifier = PassiveVerifier(engine, george)
     assert isinstance(verifier, PassiveVerifier)
     audio = with_gaps(fsdd_pcm["george"][24:] + fsdd_pcm["george"][:12], gap_s=0.3)  # ~12 s of speech
     checks = []
@@ -114,7 +114,7 @@ def test_passive_verifier(engine: VoiceprintEngine, george: Voiceprint,
 
 def test_passive_flush_and_impostor(engine: VoiceprintEngine, george: Voiceprint,
                                     fsdd_pcm: dict[str, list[np.ndarray]]) -> None:
-    verifier = engine.passive(george)
+    verifier = PassiveVerifier(engine, george)
     results = [v for f in _frames(with_gaps(fsdd_pcm["lucas"][:8])) if (v := verifier.push_and_compute(f))]
     assert results and all(r.decision == "not_verified" for r in results)
     assert not verifier.done  # below the cap: the call ended first

@@ -21,7 +21,8 @@ except ImportError as exc:  # the default install: the optional extra is not the
     pytest.skip(f"speechbrain is not importable ({exc}); install the [speechbrain] extra and run "
                 "`make test-speechbrain`", allow_module_level=True)
 
-from biometrics.embedder import Embedder, load_embedder
+from biometrics.backends import load_embedder
+from biometrics.embedder import Embedder
 from biometrics.settings import BiometricsSettings
 from biometrics.speech import split_speech
 from biometrics.speechbrain_backend import SpeechBrainEmbedder
