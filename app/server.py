@@ -104,7 +104,7 @@ def build_voiceprints(settings: Settings, store: Store) -> tuple[Voiceprints | N
         log.warning("voice biometrics unavailable: %s", exc)
         return None, str(exc)
     log.info("voice biometrics: %s, template key id %s", engine.model, cipher.key_id)
-    others = {k: n for k, n in store.template_key_ids().items() if k != cipher.key_id}
+    others = {k: n for k, n in store.voiceprints.key_ids().items() if k != cipher.key_id}
     for key, count in others.items():
         log.error("%d voiceprint template(s) were sealed with key id %s, but the loaded key has id %s: they cannot "
                   "be opened (verification reports not_enrolled) until the right key is configured",
@@ -138,7 +138,7 @@ class Hotline:
         if s.routing.greeting_text:
             await self._spoken_greeting(ctx)
         self.webhooks = start_webhooks(s.webhooks, self.store)  # outbox delivery (api/webhooks.py)
-        load_board(self.store, ctx.board)
+        load_board(self.store.agents, ctx.board)
         self._wire_agents(ctx)
         self.stack = SipStack(s.sip, asyncio.get_running_loop(), self._on_call, ctx.registrar,
                               self._on_registration)
@@ -174,7 +174,7 @@ class Hotline:
         known: set[str] = set()
 
         def reload() -> None:
-            all_creds = self.store.agent_credentials()
+            all_creds = self.store.agents.credentials()
             wanted = {u: ha1 for u, (ha1, realm) in all_creds.items() if realm == s.sip.realm}
             for user in known - set(wanted):  # removed or renamed: their phones lose their bindings too
                 creds.remove(user)

@@ -22,7 +22,7 @@ def _date(value: Any) -> date | None:
 
 def profile_context(store: Any, customer_id: str, call_id: str | None = None, recent: int = 20) -> HintContext | None:
     """Read the profile for the hint engine; None when the customer is unknown. Bad entries are skipped."""
-    customer = store.get_customer(customer_id)
+    customer = store.customers.get(customer_id)
     if customer is None:
         return None
     cards: list[Card] = []
@@ -33,8 +33,8 @@ def profile_context(store: Any, customer_id: str, call_id: str | None = None, re
             continue
         cards.append(Card(str(c.get("last4", "")), c["status"], expires, c.get("block_reason")))
     documents = [Document(str(d.get("kind", "document")), _date(d.get("expires"))) for d in customer.documents or []]
-    cases = [OpenCase(k.id, k.title, k.created_at) for k in store.list_cases(customer.id, status="open")]
-    _, interactions = store.timeline(customer.id, limit=recent)
+    cases = [OpenCase(k.id, k.title, k.created_at) for k in store.timeline.list_cases(customer.id, status="open")]
+    _, interactions = store.timeline.page(customer.id, limit=recent)
     contacts = [Interaction(i.started_at, tuple(i.tags), i.channel, i.summary or "")
                 for i in interactions if i.call_id != call_id or call_id is None]
     return HintContext(customer.id, frozenset(customer.flags or []), tuple(cards), tuple(documents), tuple(cases),

@@ -36,7 +36,7 @@ class CallProfile:
         if not number:
             return None
         try:
-            return await asyncio.wait_for(self.store.run(self.store.customer_by_phone, number), LOOKUP_TIMEOUT_S)
+            return await asyncio.wait_for(self.store.run(self.store.customers.by_phone, number), LOOKUP_TIMEOUT_S)
         except TimeoutError:
             log.warning("customer lookup took over %.1f s; the call is routed without a profile", LOOKUP_TIMEOUT_S)
         except StoreUnavailableError as exc:
@@ -59,10 +59,10 @@ class CallProfile:
         agent, and the profile for the hint rules."""
         store = self.store
         try:
-            record = await store.run(store.record_voice_interaction, self.call_id)
+            record = await store.run(store.timeline.record_voice_interaction, self.call_id)
             if record.customer_id is None:
                 return
-            customer = await store.run(store.get_customer, record.customer_id)
+            customer = await store.run(store.customers.get, record.customer_id)
             if customer is not None:
                 self.publish("customer_profile", interaction_id=record.id, **profile_card(customer))
             if self.hints is not None:
@@ -81,4 +81,4 @@ class CallProfile:
             self.hints.on_verification(decision)
         if decision not in ("pending", None) and decision != self._handed_decision:
             self._handed_decision = decision
-            self.store.submit(self.store.record_voice_interaction, self.call_id, {"verification": dict(data)})
+            self.store.submit(self.store.timeline.record_voice_interaction, self.call_id, {"verification": dict(data)})

@@ -66,7 +66,7 @@ class CallService:
         reason = "error"
         try:
             # queued, not awaited: the caller is answered without waiting for the disk (writes stay in order)
-            self.ctx.store.submit(self.ctx.store.create_call, self.id, info.sip_call_id,
+            self.ctx.store.submit(self.ctx.store.calls.create, self.id, info.sip_call_id,
                                   info.caller_number or info.caller_user, info.caller_display, info.called,
                                   self.language)
             self._publish("state", state="offered", caller=info.caller_number or info.caller_user,
@@ -280,7 +280,7 @@ class CallService:
         seg = SegmentRecord(ev.leg, ev.start, ev.end, ev.text, ev.confidence,
                             [{"word": w.word, "start": w.start, "end": w.end, "conf": w.conf} for w in ev.words])
         try:  # committed before it is announced; during a database outage it is parked and sent live anyway
-            await self.ctx.store.submit(self.ctx.store.add_segment, self.id, seg)
+            await self.ctx.store.submit(self.ctx.store.calls.add_segment, self.id, seg)
         except Exception:
             log.exception("could not store a final segment; it is still sent live")
         latency = rec.final_latency()
@@ -326,8 +326,8 @@ class CallService:
         self.ctx.metrics.asr_audio.inc(self.asr.speech_frames * 0.02)
         try:  # parked and replayed in order if the database is down
             store = self.ctx.store
-            await store.submit(store.update_call, self.id, state="ended", ended_at=utcnow(), end_reason=reason)
-            await store.submit(store.record_voice_interaction, self.id)  # hand-off to the timeline
+            await store.submit(store.calls.update, self.id, state="ended", ended_at=utcnow(), end_reason=reason)
+            await store.submit(store.timeline.record_voice_interaction, self.id)  # hand-off to the timeline
         except Exception:
             log.exception("could not store the end of the call or hand it to the timeline")
         self._publish("state", state="ended", reason=reason)
@@ -386,7 +386,7 @@ class CallService:
             self.profile.verified(data)
 
     def _store_update(self, **values: Any) -> None:
-        self.ctx.store.submit(self.ctx.store.update_call, self.id, **values)
+        self.ctx.store.submit(self.ctx.store.calls.update, self.id, **values)
 
     def _store_event(self, kind: str, data: dict[str, Any]) -> None:
-        self.ctx.store.submit(self.ctx.store.add_event, self.id, kind, data)
+        self.ctx.store.submit(self.ctx.store.calls.add_event, self.id, kind, data)

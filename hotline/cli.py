@@ -82,7 +82,7 @@ def keys_create(
 
     with open_store(config, db) as (store, _):
         try:
-            key = store.create_key(role, name)
+            key = store.keys.create(role, name)
         except UnknownRoleError as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(2) from None

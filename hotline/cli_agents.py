@@ -94,7 +94,7 @@ def add(
     try:
         check_password(secret)  # before touching the database
         with open_store(config, db) as (store, realm):
-            rec = store.create_agent(name, username, secret, realm, split_list(languages), split_list(skills))
+            rec = store.agents.create(name, username, secret, realm, split_list(languages), split_list(skills))
     except AgentFieldError as exc:
         raise _fail(str(exc), 2) from None
     except DuplicateUsernameError as exc:
@@ -110,7 +110,7 @@ def add(
 def list_cmd(as_json: bool = JsonOpt, config: Path | None = ConfigOpt, db: str | None = DbOpt) -> None:
     """Every agent by name (never their password hashes)."""
     with open_store(config, db) as (store, _realm):
-        records = store.list_agents()
+        records = store.agents.all()
     if as_json:
         typer.echo(json.dumps([rec.to_json() for rec in records]))
         return
@@ -132,11 +132,11 @@ def remove(
     from callcenter.board import UnknownAgentError
 
     with open_store(config, db) as (store, _realm):
-        rec = store.get_agent(agent) or store.agent_by_username(agent)
+        rec = store.agents.get(agent) or store.agents.by_username(agent)
         if rec is None:
             raise _fail(f"no agent with id or username {agent!r}", 1)
         try:
-            store.delete_agent(rec.id)
+            store.agents.delete(rec.id)
         except UnknownAgentError as exc:  # removed by someone else in between
             raise _fail(str(exc), 1) from None
     typer.echo(f"removed agent {rec.name} (SIP username {rec.username}, id {rec.id})")

@@ -1,4 +1,4 @@
-"""Agents and their credentials (a mixin of :class:`store.store.Store`), and filling the board from them.
+"""Agents and their credentials (:class:`AgentRepository`), and filling the board from them.
 
 Passwords are kept twice, both derived: an argon2id hash for the console login and the SIP
 digest HA1 (which covers user name and realm, so changing either needs the password again).
@@ -76,12 +76,13 @@ def _username_taken(s: Session, username: str, other_than: str | None = None) ->
     return s.scalar(q) is not None
 
 
-class AgentStoreMixin:
+class AgentRepository:
     """Agent persistence."""
 
-    sessions: sessionmaker[Session]
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self.sessions = sessions
 
-    def create_agent(self, name: str, username: str, password: str, realm: str, languages: Iterable[str] = (),
+    def create(self, name: str, username: str, password: str, realm: str, languages: Iterable[str] = (),
                      skills: Iterable[str] = ()) -> AgentRecord:
         """Insert an agent; raises :class:`AgentFieldError` or :class:`DuplicateUsernameError`."""
         row = AgentRow(id=uuid.uuid4().hex, name=check_name(name), sip_username=check_username(username),
@@ -100,24 +101,24 @@ class AgentStoreMixin:
             raise DuplicateUsernameError(username) from None
         return _record(row)
 
-    def list_agents(self) -> list[AgentRecord]:
+    def all(self) -> list[AgentRecord]:
         """Every agent, by name."""
         with self.sessions() as s:
             return [_record(r) for r in s.scalars(select(AgentRow).order_by(AgentRow.name, AgentRow.id))]
 
-    def get_agent(self, agent_id: str) -> AgentRecord | None:
+    def get(self, agent_id: str) -> AgentRecord | None:
         """One agent, or None."""
         with self.sessions() as s:
             row = s.get(AgentRow, agent_id)
             return _record(row) if row is not None else None
 
-    def agent_by_username(self, username: str) -> AgentRecord | None:
+    def by_username(self, username: str) -> AgentRecord | None:
         """The agent with this SIP user name, or None."""
         with self.sessions() as s:
             row = s.scalars(select(AgentRow).where(AgentRow.sip_username == username)).first()
             return _record(row) if row is not None else None
 
-    def update_agent(self, agent_id: str, *, name: str | None = None, username: str | None = None,
+    def update(self, agent_id: str, *, name: str | None = None, username: str | None = None,
                      password: str | None = None, realm: str | None = None, languages: Iterable[str] | None = None,
                      skills: Iterable[str] | None = None) -> AgentRecord:
         """Change the given fields. A new password replaces both hashes (HA1 for ``realm``, default the stored
@@ -154,7 +155,7 @@ class AgentStoreMixin:
         except IntegrityError:
             raise DuplicateUsernameError(username or "") from None
 
-    def delete_agent(self, agent_id: str) -> None:
+    def delete(self, agent_id: str) -> None:
         """Remove an agent; raises :class:`UnknownAgentError`."""
         with self.sessions.begin() as s:
             row = s.get(AgentRow, agent_id)
@@ -162,13 +163,13 @@ class AgentStoreMixin:
                 raise UnknownAgentError(agent_id)
             s.delete(row)
 
-    def agent_credentials(self) -> dict[str, tuple[str, str]]:
+    def credentials(self) -> dict[str, tuple[str, str]]:
         """SIP username -> (HA1, realm it was made for), for digest authentication of REGISTER."""
         with self.sessions() as s:
             rows = s.execute(select(AgentRow.sip_username, AgentRow.ha1, AgentRow.ha1_realm)).all()
             return {user: (ha1, realm) for user, ha1, realm in rows}
 
-    def check_agent_password(self, username: str, password: str) -> AgentRecord | None:
+    def check_password(self, username: str, password: str) -> AgentRecord | None:
         """The agent when ``password`` is theirs, else None (unknown names cost the same time)."""
         with self.sessions() as s:
             row = s.scalars(select(AgentRow).where(AgentRow.sip_username == username)).first()
@@ -178,9 +179,9 @@ class AgentStoreMixin:
             return _record(row) if verify_password(row.password_hash, password) else None
 
 
-def load_board(store: AgentStoreMixin, board: AgentBoard) -> bool:
+def load_board(agents: AgentRepository, board: AgentBoard) -> bool:
     """Fill the board from the store at start-up (see :func:`sync_board`); returns whether anything changed."""
-    return sync_board(board, store.list_agents())
+    return sync_board(board, agents.all())
 
 
 def sync_board(board: AgentBoard, records: list[AgentRecord]) -> bool:

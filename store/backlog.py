@@ -9,13 +9,14 @@ write behind it.
 
 from __future__ import annotations
 
+import io
 import logging
 import pickle
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
@@ -49,20 +50,71 @@ def is_unavailable(exc: BaseException) -> bool:
     return isinstance(exc, OperationalError) and any(m in str(exc.orig).lower() for m in _SQLITE_ENVIRONMENT)
 
 
+F = TypeVar("F", bound=Callable[..., Any])
+# Method names of the store before it was split into repositories, as spill files of that time name them.
+LEGACY_NAMES = {"create_call": "calls.create", "update_call": "calls.update", "add_segment": "calls.add_segment",
+                "add_event": "calls.add_event", "set_call_customer": "calls.set_customer",
+                "set_call_verification": "calls.set_verification", "audit": "audit.write",
+                "record_voice_interaction": "timeline.record_voice_interaction"}
+
+
+def parkable(name: str) -> Callable[[F], F]:
+    """Mark a repository method as a write that may be parked during an outage, replayed as ``name``.
+
+    The name is part of the spill file format: never reuse one for a write with other arguments.
+    """
+
+    def mark(fn: F) -> F:
+        fn.__parkable__ = name  # type: ignore[attr-defined]
+        return fn
+
+    return mark
+
+
+def parkable_name(fn: object) -> str | None:
+    """The stable name of a parkable write (a function or a bound method), or None."""
+    name = getattr(getattr(fn, "__func__", fn), "__parkable__", None)
+    return name if isinstance(name, str) else None
+
+
+class UnknownWriteError(LookupError):
+    """A parked write names no registered write (a spill file from another version)."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"no parkable write is named {name!r}")
+        self.name = name
+
+
 @dataclass(slots=True)
 class ParkedWrite:
-    """One store method call waiting for the database: the method by name, so it can be spilled to disk."""
+    """One write waiting for the database: its stable name and arguments, so it can be spilled to disk."""
 
-    method: str
+    name: str
     args: tuple[Any, ...]
     kwargs: dict[str, Any] = field(default_factory=dict)
 
+    def __getstate__(self) -> dict[str, Any]:
+        return {"name": self.name, "args": self.args, "kwargs": self.kwargs}
+
+    def __setstate__(self, state: Any) -> None:
+        """From a spill file, also one written before writes had stable names (the method name, ``method``)."""
+        if isinstance(state, tuple):  # (dict, slots): how pickle saved this slotted class before
+            state = {**(state[0] or {}), **(state[1] or {})}
+        name = state.get("name", state.get("method"))
+        self.name = LEGACY_NAMES.get(name, name)
+        self.args = tuple(state.get("args", ()))
+        self.kwargs = dict(state.get("kwargs") or {})
+
 
 class Backlog:
-    """Ordered writes the database could not take yet (writer thread only)."""
+    """Ordered writes the database could not take yet (writer thread only).
 
-    def __init__(self, target: object, on_size: Callable[[int], None] = lambda n: None) -> None:
-        self._target = target
+    ``writes`` maps stable names to the functions that carry them out.
+    """
+
+    def __init__(self, writes: Mapping[str, Callable[..., Any]],
+                 on_size: Callable[[int], None] = lambda n: None) -> None:
+        self._writes = writes
         self._items: deque[ParkedWrite] = deque()
         self._on_size = on_size
         self.last_error = ""
@@ -80,7 +132,7 @@ class Backlog:
             self._park(item)
             return False
         try:
-            getattr(self._target, item.method)(*item.args, **item.kwargs)
+            self._run(item)
             return True
         except Exception as exc:
             if not is_unavailable(exc):
@@ -88,7 +140,7 @@ class Backlog:
             self.last_error = _short(exc)
             if not self._items:  # once per outage; the size is on /health and hotline_store_parked_writes
                 log.warning("database unavailable (%s): writes are parked for replay, first %s", self.last_error,
-                            item.method)
+                            item.name)
             self._park(item)
             return False
 
@@ -97,12 +149,12 @@ class Backlog:
         while self._items:
             item = self._items[0]
             try:
-                getattr(self._target, item.method)(*item.args, **item.kwargs)
+                self._run(item)
             except Exception as exc:
                 if is_unavailable(exc):
                     self.last_error = _short(exc)
                     return False
-                log.exception("parked write %s failed on replay; it is dropped", item.method)
+                log.exception("parked write %s failed on replay; it is dropped", item.name)
             self._items.popleft()
             self._on_size(len(self._items))
             if not self._items:
@@ -123,15 +175,37 @@ class Backlog:
         """Queue writes spilled by an earlier run (they go before anything new); the file is removed."""
         if not path.exists():
             return 0
-        items: list[ParkedWrite] = pickle.loads(path.read_bytes())  # our own file, written by spill()
+        items: list[ParkedWrite] = _SpillUnpickler(io.BytesIO(path.read_bytes())).load()
         self._items.extendleft(reversed(items))
         path.unlink()
         self._on_size(len(self._items))
         return len(items)
 
+    def _run(self, item: ParkedWrite) -> None:
+        fn = self._writes.get(item.name)
+        if fn is None:
+            raise UnknownWriteError(item.name)
+        fn(*item.args, **item.kwargs)
+
     def _park(self, item: ParkedWrite) -> None:
         self._items.append(item)
         self._on_size(len(self._items))
+
+
+class _SpillUnpickler(pickle.Unpickler):
+    """Loads only what :meth:`Backlog.spill` writes; classes of the old ``api`` package load under their new names."""
+
+    ALLOWED = {("store.backlog", "ParkedWrite"), ("store.calls", "SegmentRecord"), ("datetime", "datetime"),
+               ("datetime", "timezone"), ("datetime", "timedelta")}
+    ALIASES = {("api.store_backlog", "ParkedWrite"): ("store.backlog", "ParkedWrite"),
+               ("api.store", "SegmentRecord"): ("store.calls", "SegmentRecord")}
+
+    def find_class(self, module: str, name: str) -> Any:
+        """Resolve a class named in the file, refusing anything a spill file never holds."""
+        module, name = self.ALIASES.get((module, name), (module, name))
+        if (module, name) not in self.ALLOWED:
+            raise pickle.UnpicklingError(f"a spill file does not hold {module}.{name}")
+        return super().find_class(module, name)
 
 
 def _short(exc: BaseException) -> str:

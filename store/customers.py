@@ -1,100 +1,83 @@
-"""Customers, encrypted voiceprint templates and the audit log (a mixin of :class:`store.store.Store`)."""
+"""Customers and their shared profile: create, change, find, provisional customers for unknown callers, merges.
+
+Records, never rows, leave this module.
+"""
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.clock import utcnow
-from store.schema import AuditEntry, Call, Customer, CustomerPhone, VoiceprintRow
+from profiles.errors import ConflictError, ExternalIdTakenError, InvalidFieldError, NotFoundError
+from profiles.records import MergeResult, check_fields
+from store.lookups import E164, customer_for_phone, retry_once_on_conflict
+from store.merge import Resealer, merge_customers
+from store.outbox import OutboxRepository
+from store.records import CustomerRecord, PhoneTakenError, customer_record
+from store.schema import Customer, CustomerPhone
 
+CUSTOMER_FIELDS = ("name", "phones", "email", "language", "segment", "flags", "external_id", "provisional", "cards",
+                   "documents")
 
-class PhoneTakenError(ValueError):
-    """A phone number already belongs to another customer."""
+class MergedCustomerError(ConflictError):
+    """The customer was merged into another one; changes go to that one."""
 
-    def __init__(self, phone: str, customer_id: str) -> None:
-        super().__init__(f"phone {phone} already belongs to customer {customer_id}")
-        self.phone = phone
+    def __init__(self, customer_id: str, merged_into: str) -> None:
+        super().__init__(f"customer {customer_id} was merged into {merged_into}; change that customer instead")
         self.customer_id = customer_id
+        self.merged_into = merged_into
 
 
-@dataclass(frozen=True, slots=True)
-class CustomerRecord:
-    """A customer as the API shows it (the shared profile; hint rules read flags, cards and documents)."""
-
-    id: str
-    name: str
-    phones: list[str]
-    created_at: datetime
-    email: str | None = None
-    language: str | None = None
-    segment: str | None = None
-    flags: list[str] = field(default_factory=list)
-    external_id: str | None = None
-    provisional: bool = False
-    merged_into: str | None = None
-    cards: list[dict[str, Any]] = field(default_factory=list)
-    documents: list[dict[str, Any]] = field(default_factory=list)
-    updated_at: datetime | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        """JSON-ready dict."""
-        data = asdict(self)
-        data["created_at"] = self.created_at.isoformat()
-        data["updated_at"] = self.updated_at.isoformat() if self.updated_at else None
-        return data
+def _check_values(values: Mapping[str, Any]) -> None:
+    if "name" in values and not str(values["name"] or "").strip():
+        raise InvalidFieldError("name", values["name"], "a customer needs a name")
+    for phone in values.get("phones") or ():
+        if not isinstance(phone, str) or not E164.match(phone):
+            raise InvalidFieldError("phones", phone, "not an E.164 number (+ and 7 to 15 digits)")
+    flags = values.get("flags")
+    if flags is not None and (not isinstance(flags, list) or not all(isinstance(f, str) and f for f in flags)):
+        raise InvalidFieldError("flags", flags, "flags are a list of non-empty strings")
+    for key in ("cards", "documents"):
+        items = values.get(key)
+        if items is not None and (not isinstance(items, list) or not all(isinstance(i, dict) for i in items)):
+            raise InvalidFieldError(key, items, "a list of objects")
 
 
-def customer_record(s: Session, row: Customer) -> CustomerRecord:
-    """The record of a customer row, with its phones."""
-    phones = s.scalars(select(CustomerPhone.phone).where(CustomerPhone.customer_id == row.id)).all()
-    return CustomerRecord(row.id, row.name, sorted(phones), row.created_at, row.email, row.language, row.segment,
-                          list(row.flags or []), row.external_id, bool(row.provisional), row.merged_into,
-                          list(row.cards or []), list(row.documents or []), row.updated_at)
+def _like(text: str) -> str:
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-@dataclass(frozen=True, slots=True)
-class TemplateRecord:
-    """An encrypted template and its metadata (the status view drops ``template``)."""
-
-    customer_id: str
-    model_id: str
-    model_version: str
-    key_id: str
-    net_speech_s: float
-    enrolled_at: datetime
-    enrolled_by: str
-    consent: dict[str, Any]
-    sources: list[str] = field(default_factory=list)
-    template: bytes = b""
+def _claim_phones(s: Session, customer_id: str, phones: Sequence[str]) -> None:
+    for phone in dict.fromkeys(phones):
+        owner = s.get(CustomerPhone, phone)
+        if owner is not None and owner.customer_id != customer_id:
+            raise PhoneTakenError(phone, owner.customer_id)
+        if owner is None:
+            s.add(CustomerPhone(phone=phone, customer_id=customer_id))
 
 
-@dataclass(frozen=True, slots=True)
-class AuditRecord:
-    """One audit entry."""
-
-    id: int
-    at: datetime
-    actor: str
-    role: str
-    action: str
-    customer_id: str | None
-    call_id: str | None
-    result: str
-    detail: dict[str, Any]
+def _claim_external_id(s: Session, customer_id: str, external_id: str | None) -> None:
+    if external_id is None:
+        return
+    other = s.scalars(select(Customer.id).where(Customer.external_id == external_id)).first()
+    if other is not None and other != customer_id:
+        raise ExternalIdTakenError(external_id, other)
 
 
-class CustomerStoreMixin:
-    """Customer, voiceprint and audit persistence."""
 
-    sessions: sessionmaker[Session]
+class CustomerRepository:
+    """Customer profiles: the minimal customer of voiceprint enrolment and the full shared profile."""
 
-    def create_customer(self, name: str, phones: list[str]) -> str:
+    def __init__(self, sessions: sessionmaker[Session], outbox: OutboxRepository) -> None:
+        self.sessions = sessions
+        self.outbox = outbox
+
+    def create(self, name: str, phones: list[str]) -> str:
         """Insert a customer with its phone numbers; returns the new id."""
         cid = uuid.uuid4().hex
         with self.sessions.begin() as s:
@@ -107,79 +90,102 @@ class CustomerStoreMixin:
             s.add_all(CustomerPhone(phone=p, customer_id=cid) for p in dict.fromkeys(phones))
         return cid
 
-    def get_customer(self, customer_id: str) -> CustomerRecord | None:
+    def get(self, customer_id: str) -> CustomerRecord | None:
         """One customer, or None."""
         with self.sessions() as s:
             row = s.get(Customer, customer_id)
             return customer_record(s, row) if row is not None else None
 
-    def customer_by_phone(self, phone: str) -> CustomerRecord | None:
+    def by_phone(self, phone: str) -> CustomerRecord | None:
         """The customer owning an E.164 number, or None."""
         with self.sessions() as s:
             owner = s.get(CustomerPhone, phone)
             cid = owner.customer_id if owner is not None else None
-        return self.get_customer(cid) if cid else None
+        return self.get(cid) if cid else None
 
-    def save_voiceprint(self, rec: TemplateRecord) -> None:
-        """Insert or replace a customer's template."""
+    def create_profile(self, name: str, phones: Sequence[str] = (), *, email: str | None = None,
+                       language: str | None = None, segment: str | None = None,
+                       flags: Sequence[str] = (), external_id: str | None = None, provisional: bool = False,
+                       cards: Sequence[dict[str, Any]] = (),
+                       documents: Sequence[dict[str, Any]] = ()) -> CustomerRecord:
+        """Create a customer with its phones (E.164) and profile; PhoneTakenError / ExternalIdTakenError."""
+        _check_values({"name": name, "phones": list(phones), "flags": list(flags), "cards": list(cards),
+                       "documents": list(documents)})
+        cid = uuid.uuid4().hex
         with self.sessions.begin() as s:
-            s.execute(delete(VoiceprintRow).where(VoiceprintRow.customer_id == rec.customer_id))
-            s.add(VoiceprintRow(customer_id=rec.customer_id, model_id=rec.model_id, model_version=rec.model_version,
-                                template=rec.template, key_id=rec.key_id, net_speech_s=rec.net_speech_s,
-                                enrolled_at=rec.enrolled_at, enrolled_by=rec.enrolled_by, consent=rec.consent,
-                                sources=rec.sources))
+            _claim_external_id(s, cid, external_id)
+            now = utcnow()
+            row = Customer(id=cid, name=name, email=email, language=language, segment=segment, flags=list(flags),
+                           external_id=external_id, provisional=provisional, cards=list(cards) or None,
+                           documents=list(documents) or None, created_at=now, updated_at=now)
+            s.add(row)
+            s.flush()
+            _claim_phones(s, cid, phones)
+            s.flush()
+            return customer_record(s, row)
 
-    def voiceprint(self, customer_id: str, with_template: bool = False) -> TemplateRecord | None:
-        """A customer's template record (the encrypted bytes only when asked for), or None."""
-        with self.sessions() as s:
-            r = s.get(VoiceprintRow, customer_id)
-            if r is None:
-                return None
-            return TemplateRecord(r.customer_id, r.model_id, r.model_version, r.key_id, r.net_speech_s, r.enrolled_at,
-                                  r.enrolled_by, dict(r.consent), list(r.sources or []),
-                                  bytes(r.template) if with_template else b"")
-
-    def template_key_ids(self) -> dict[str, int]:
-        """How many templates each key id sealed."""
-        with self.sessions() as s:
-            rows = s.execute(select(VoiceprintRow.key_id, func.count()).group_by(VoiceprintRow.key_id)).all()
-            return {str(k): int(n) for k, n in rows}
-
-    def delete_voiceprint(self, customer_id: str) -> bool:
-        """Hard-delete a template; False when there was none."""
+    def patch(self, customer_id: str, changes: Mapping[str, Any]) -> CustomerRecord:
+        """Change profile fields; ``phones`` replaces the customer's numbers."""
+        check_fields(changes, CUSTOMER_FIELDS)
+        _check_values(changes)
         with self.sessions.begin() as s:
-            row = s.get(VoiceprintRow, customer_id)
+            row = s.get(Customer, customer_id)
             if row is None:
-                return False
-            s.delete(row)
-            return True
+                raise NotFoundError("customer", customer_id)
+            if row.merged_into is not None:
+                raise MergedCustomerError(customer_id, row.merged_into)
+            values = dict(changes)
+            if "external_id" in values:
+                _claim_external_id(s, customer_id, values["external_id"])
+            if "phones" in values:
+                phones = list(values.pop("phones") or [])
+                for old in s.scalars(select(CustomerPhone).where(CustomerPhone.customer_id == customer_id)).all():
+                    if old.phone not in phones:
+                        s.delete(old)
+                s.flush()
+                _claim_phones(s, customer_id, phones)
+            for key, value in values.items():
+                setattr(row, key, value)
+            row.updated_at = utcnow()
+            s.flush()
+            return customer_record(s, row)
 
-    def set_call_customer(self, call_id: str, customer_id: str | None) -> None:
-        """Record the claimed customer of a call."""
-        with self.sessions.begin() as s:
-            row = s.get(Call, call_id)
-            if row is not None:
-                row.customer_id = customer_id
-
-    def set_call_verification(self, call_id: str, verification: dict[str, Any]) -> None:
-        """Store the latest verification result on the call."""
-        with self.sessions.begin() as s:
-            row = s.get(Call, call_id)
-            if row is not None:
-                row.verification = verification
-
-    def audit(self, actor: str, role: str, action: str, result: str, customer_id: str | None = None,
-              call_id: str | None = None, detail: dict[str, Any] | None = None) -> None:
-        """Append an audit entry (committed at once)."""
-        with self.sessions.begin() as s:
-            s.add(AuditEntry(at=utcnow(), actor=actor, role=role, action=action, customer_id=customer_id,
-                             call_id=call_id, result=result, detail=detail or {}))
-
-    def audit_entries(self, customer_id: str | None = None, limit: int = 100) -> list[AuditRecord]:
-        """Newest first."""
-        q = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
-        if customer_id:
-            q = q.where(AuditEntry.customer_id == customer_id)
+    def search(self, q: str | None = None, limit: int = 50, offset: int = 0,
+             include_merged: bool = False) -> tuple[int, list[CustomerRecord]]:
+        """Customers by name, e-mail, CRM id or part of a phone number, newest first, with the total."""
+        query = select(Customer)
+        if not include_merged:
+            query = query.where(Customer.merged_into.is_(None))
+        if q:
+            pattern = _like(q.strip())
+            query = query.where(or_(
+                Customer.name.ilike(pattern, escape="\\"), Customer.email.ilike(pattern, escape="\\"),
+                Customer.external_id == q.strip(),
+                exists().where(CustomerPhone.customer_id == Customer.id,
+                               CustomerPhone.phone.like(pattern, escape="\\")),
+            ))
         with self.sessions() as s:
-            return [AuditRecord(r.id, r.at, r.actor, r.role, r.action, r.customer_id, r.call_id, r.result,
-                                dict(r.detail or {})) for r in s.scalars(q).all()]
+            total = s.scalar(select(func.count()).select_from(query.subquery())) or 0
+            rows = s.scalars(query.order_by(Customer.created_at.desc(), Customer.id).limit(limit).offset(offset)).all()
+            return total, [customer_record(s, r) for r in rows]
+
+    def by_external_id(self, external_id: str) -> CustomerRecord | None:
+        """The customer with this CRM id, or None."""
+        with self.sessions() as s:
+            row = s.scalars(select(Customer).where(Customer.external_id == external_id)).first()
+            return customer_record(s, row) if row is not None else None
+
+    def ensure_for_phone(self, phone: str) -> CustomerRecord:
+        """The customer owning an E.164 number, else a new provisional customer keyed by it."""
+
+        def tx() -> CustomerRecord:
+            with self.sessions.begin() as s:
+                return customer_record(s, customer_for_phone(s, phone))
+
+        return retry_once_on_conflict(tx)
+
+    def merge(self, source_id: str, target_id: str, reseal: Resealer | None = None, actor: str = "system",
+              role: str = "system") -> MergeResult:
+        """Merge ``source`` (typically provisional) into ``target``: see :func:`store.merge.merge_customers`."""
+        with self.sessions.begin() as s:
+            return merge_customers(s, self.outbox, source_id, target_id, reseal, actor, role)

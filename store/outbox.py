@@ -10,8 +10,6 @@ Payloads leave Hotline, so their free-text fields are redacted before they are s
 
 from __future__ import annotations
 
-import logging
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
@@ -21,9 +19,9 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.clock import utcnow
+from privacy import redact
 from store.schema import WebhookOutboxRow
 
-log = logging.getLogger("hotline.outbox")
 STATUSES = ("pending", "delivered", "failed")
 # Keys whose string values are free text (what people typed or said) and go through redaction, at any depth.
 FREE_TEXT_KEYS = frozenset({"reason", "summary", "notes", "title", "text", "transcript"})
@@ -60,29 +58,6 @@ def _record(row: WebhookOutboxRow) -> DeliveryRecord:
 
 # -- redaction ---------------------------------------------------------------------------------------------
 
-_FALLBACK = (re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"), re.compile(r"\+?\d(?:[\s-]?\d){3,}"))
-_warned = False
-
-
-def _redact_text(text: str, language: str | None = None) -> str:
-    """THE single call site of PII redaction for everything that leaves Hotline through webhooks.
-
-    Uses ``privacy.redact`` (written separately) when it is importable. Until then a conservative
-    stand-in masks e-mail addresses and every run of four or more digits (cards, accounts, phones, codes).
-    """
-    global _warned
-    try:
-        from privacy import redact  # lazy: the module may not exist yet
-    except ModuleNotFoundError as exc:
-        if exc.name not in ("privacy", "api"):
-            raise
-        if not _warned:
-            log.warning("privacy is not available: webhook payloads use the built-in digit/e-mail masking")
-            _warned = True
-        return _FALLBACK[1].sub("[number]", _FALLBACK[0].sub("[email]", text))
-    return str(redact(text, language=language).text)
-
-
 def redact_payload(value: Any, language: str | None = None, key: str | None = None) -> Any:
     """A copy of ``value`` with the strings under :data:`FREE_TEXT_KEYS` redacted (lists and dicts walked)."""
     if isinstance(value, Mapping):
@@ -90,7 +65,7 @@ def redact_payload(value: Any, language: str | None = None, key: str | None = No
     if isinstance(value, list):
         return [redact_payload(v, language, key) for v in value]
     if isinstance(value, str) and key in FREE_TEXT_KEYS and value:
-        return _redact_text(value, language)
+        return str(redact(value, language=language).text)
     return value
 
 
@@ -210,3 +185,42 @@ def redeliver(sessions: sessionmaker[Session], row_id: int) -> DeliveryRecord | 
             row.status, row.attempts, row.next_attempt_at, row.delivered_at = "pending", 0, utcnow(), None
         s.flush()
         return _record(row)
+
+
+class OutboxRepository:
+    """The outbox of one database: the configured targets, queueing events, and the delivery rows."""
+
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self.sessions = sessions
+        self.targets: tuple[OutboxTarget, ...] = ()
+
+    def configure(self, targets: Sequence[OutboxTarget]) -> None:
+        """Targets that events are queued for from now on."""
+        self.targets = tuple(targets)
+
+    def emit(self, s: Session, event: tuple[str, str, dict[str, Any]], language: str | None = None) -> None:
+        """Queue ``event`` (kind, idempotency key, payload) in ``s``'s transaction for the configured targets."""
+        kind, key, payload = event
+        enqueue(s, kind, payload, key, self.targets, language)
+
+    def claim_due(self, now: datetime, limit: int, lease_s: float) -> list[DeliveryRecord]:
+        """See :func:`claim_due`."""
+        return claim_due(self.sessions, now, limit, lease_s)
+
+    def mark_delivered(self, row_id: int, attempt: int, now: datetime) -> bool:
+        """See :func:`mark_delivered`."""
+        return mark_delivered(self.sessions, row_id, attempt, now)
+
+    def mark_attempt_failed(self, row_id: int, attempt: int, error: str, retry_at: datetime | None) -> bool:
+        """See :func:`mark_attempt_failed`."""
+        return mark_attempt_failed(self.sessions, row_id, attempt, error, retry_at)
+
+    def deliveries(self, status: str | None = None, limit: int = 100,
+                   offset: int = 0) -> tuple[int, list[DeliveryRecord]]:
+        """See :func:`list_deliveries`."""
+        return list_deliveries(self.sessions, status, limit, offset)
+
+    def redeliver(self, row_id: int) -> DeliveryRecord | None:
+        """See :func:`redeliver`."""
+        return redeliver(self.sessions, row_id)
+

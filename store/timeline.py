@@ -1,4 +1,4 @@
-"""The customer timeline (interactions on every channel), cases and hint feedback; a mixin of the store.
+"""The customer timeline (interactions on every channel), cases and hint feedback: :class:`TimelineRepository`.
 
 Every change that other systems hear about is queued in the outbox in the same transaction as the change
 itself (:func:`store.outbox.enqueue`), so an event exists exactly when its change is committed.
@@ -6,15 +6,13 @@ itself (:func:`store.outbox.enqueue`), so an event exists exactly when its chang
 
 from __future__ import annotations
 
-import re
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import asdict
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.clock import utcnow
@@ -31,13 +29,10 @@ from profiles.records import (
     check_fields,
     check_interaction_values,
 )
-from store.outbox import OutboxTarget, enqueue
-from store.schema import Call, CaseRow, Customer, CustomerPhone, HintFeedbackRow, InteractionRow
-
-T = TypeVar("T")
-E164 = re.compile(r"^\+[1-9]\d{6,14}$")
-MAX_MERGE_HOPS = 16
-PROVISIONAL_NAME = "Unknown caller"
+from store.backlog import parkable
+from store.lookups import E164, crm_id_and_language, customer_for_phone, resolve_customer, retry_once_on_conflict
+from store.outbox import OutboxRepository
+from store.schema import Call, CaseRow, HintFeedbackRow, InteractionRow
 
 
 def transcript_path(call_id: str) -> str:
@@ -45,62 +40,12 @@ def transcript_path(call_id: str) -> str:
     return f"/api/v1/calls/{call_id}/transcript"
 
 
-def retry_once_on_conflict(fn: Callable[[], T]) -> T:
-    """Run a transaction again after a unique-key race with another process (the rerun sees the winner's row)."""
-    try:
-        return fn()
-    except IntegrityError:
-        return fn()
+class TimelineRepository:
+    """Interactions, cases and hint feedback, with their webhook events (queued in the same transaction)."""
 
-
-class TimelineStoreMixin:
-    """Interactions, cases and hint feedback, with their webhook events."""
-
-    sessions: sessionmaker[Session]
-    webhook_targets: tuple[OutboxTarget, ...] = ()
-
-    def configure_webhooks(self, targets: Sequence[OutboxTarget]) -> None:
-        """Targets that events are queued for from now on."""
-        self.webhook_targets = tuple(targets)
-
-    # -- helpers used inside a transaction -------------------------------------------------------------------
-    def _emit(self, s: Session, event: tuple[str, str, dict[str, Any]], language: str | None = None) -> None:
-        kind, key, payload = event
-        enqueue(s, kind, payload, key, self.webhook_targets, language)
-
-    @staticmethod
-    def _resolve(s: Session, customer_id: str) -> Customer:
-        """The customer, following merges to the one it now lives in; NotFoundError when unknown."""
-        row = s.get(Customer, customer_id)
-        for _ in range(MAX_MERGE_HOPS):
-            if row is None:
-                raise NotFoundError("customer", customer_id)
-            if row.merged_into is None:
-                return row
-            row = s.get(Customer, row.merged_into)
-        raise NotFoundError("customer", customer_id)
-
-    @staticmethod
-    def _external_id(s: Session, customer_id: str | None) -> tuple[str | None, str | None]:
-        """(CRM id, language) of a customer, for event payloads."""
-        row = s.get(Customer, customer_id) if customer_id else None
-        return (row.external_id, row.language) if row is not None else (None, None)
-
-    def _customer_for_phone(self, s: Session, phone: str) -> Customer:
-        """The customer owning ``phone``, or a new provisional one keyed by it."""
-        if not E164.match(phone):
-            raise InvalidFieldError("phone", phone, "not an E.164 number (+ and 7 to 15 digits)")
-        owner = s.get(CustomerPhone, phone)
-        if owner is not None:
-            return self._resolve(s, owner.customer_id)
-        now = utcnow()
-        row = Customer(id=uuid.uuid4().hex, name=PROVISIONAL_NAME, provisional=True, flags=[], created_at=now,
-                       updated_at=now)
-        s.add(row)
-        s.flush()
-        s.add(CustomerPhone(phone=phone, customer_id=row.id))
-        s.flush()
-        return row
+    def __init__(self, sessions: sessionmaker[Session], outbox: OutboxRepository) -> None:
+        self.sessions = sessions
+        self.outbox = outbox
 
     def _apply_interaction(self, s: Session, row: InteractionRow, changes: Mapping[str, Any]) -> list[str]:
         """Set changed fields, bump the version and queue ``interaction.updated``; returns what changed."""
@@ -119,8 +64,8 @@ class TimelineStoreMixin:
         row.version += 1
         row.updated_at = utcnow()
         s.flush()
-        external_id, language = self._external_id(s, row.customer_id)
-        self._emit(s, event(external_id, changed), language)
+        external_id, language = crm_id_and_language(s, row.customer_id)
+        self.outbox.emit(s, event(external_id, changed), language)
         return changed
 
     def _insert_interaction(self, s: Session, draft: InteractionDraft) -> InteractionRow:
@@ -134,8 +79,8 @@ class TimelineStoreMixin:
         row = InteractionRow(id=uuid.uuid4().hex, version=1, created_at=now, updated_at=now, **values)
         s.add(row)
         s.flush()
-        external_id, language = self._external_id(s, row.customer_id)
-        self._emit(s, interaction_event(interaction_record(row), external_id), language)
+        external_id, language = crm_id_and_language(s, row.customer_id)
+        self.outbox.emit(s, interaction_event(interaction_record(row), external_id), language)
         return row
 
     # -- interactions -------------------------------------------------------------------------------------------
@@ -144,7 +89,7 @@ class TimelineStoreMixin:
         check_interaction_values(asdict(draft))
         with self.sessions.begin() as s:
             if draft.customer_id is not None:
-                customer_id = self._resolve(s, draft.customer_id).id
+                customer_id = resolve_customer(s, draft.customer_id).id
                 draft = InteractionDraft(**{**asdict(draft), "customer_id": customer_id})
             return interaction_record(self._insert_interaction(s, draft))
 
@@ -158,7 +103,7 @@ class TimelineStoreMixin:
                 raise NotFoundError("interaction", interaction_id)
             changes = dict(changes)
             if changes.get("customer_id") is not None:
-                changes["customer_id"] = self._resolve(s, changes["customer_id"]).id
+                changes["customer_id"] = resolve_customer(s, changes["customer_id"]).id
             self._apply_interaction(s, row, changes)
             return interaction_record(row)
 
@@ -174,6 +119,7 @@ class TimelineStoreMixin:
             row = s.scalars(select(InteractionRow).where(InteractionRow.call_id == call_id)).first()
             return interaction_record(row) if row is not None else None
 
+    @parkable("timeline.record_voice_interaction")
     def record_voice_interaction(self, call_id: str, changes: Mapping[str, Any] | None = None) -> InteractionRecord:
         """Create or update the voice interaction of a call, in one transaction with its event.
 
@@ -194,23 +140,23 @@ class TimelineStoreMixin:
             derived = _from_call(call)
             for values in (derived, given):
                 if values.get("customer_id") is not None:
-                    values["customer_id"] = self._resolve(s, values["customer_id"]).id
+                    values["customer_id"] = resolve_customer(s, values["customer_id"]).id
             row = s.scalars(select(InteractionRow).where(InteractionRow.call_id == call_id)).first()
             if row is None:
                 values = {"customer_id": None, "transcript_ref": transcript_path(call_id), **derived, **given}
                 if values.get("customer_id") is None and call.caller_number and E164.match(call.caller_number):
-                    values["customer_id"] = self._customer_for_phone(s, call.caller_number).id
+                    values["customer_id"] = customer_for_phone(s, call.caller_number).id
                 draft = InteractionDraft(channel="voice", started_at=call.started_at, call_id=call_id, **values)
                 return interaction_record(self._insert_interaction(s, draft))
             blanks = {k: v for k, v in derived.items() if getattr(row, k) is None and k not in given}
             self._apply_interaction(s, row, {**blanks, **given})
             return interaction_record(row)
 
-    def timeline(self, customer_id: str, limit: int = 50, offset: int = 0,
+    def page(self, customer_id: str, limit: int = 50, offset: int = 0,
                  channel: str | None = None) -> tuple[int, list[InteractionRecord]]:
         """A customer's interactions, newest first, with the total (NotFoundError for an unknown customer)."""
         with self.sessions() as s:
-            cid = self._resolve(s, customer_id).id
+            cid = resolve_customer(s, customer_id).id
             q = select(InteractionRow).where(InteractionRow.customer_id == cid)
             if channel is not None:
                 q = q.where(InteractionRow.channel == channel)
@@ -226,14 +172,14 @@ class TimelineStoreMixin:
         if not title.strip():
             raise InvalidFieldError("title", title, "a case needs a title")
         with self.sessions.begin() as s:
-            customer = self._resolve(s, customer_id)
+            customer = resolve_customer(s, customer_id)
             now = utcnow()
             row = CaseRow(id=uuid.uuid4().hex, customer_id=customer.id, title=title, status=status, version=1,
                           created_at=now, updated_at=now)
             s.add(row)
             s.flush()
             rec = case_record(row)
-            self._emit(s, case_event(rec, customer.external_id), customer.language)
+            self.outbox.emit(s, case_event(rec, customer.external_id), customer.language)
             return rec
 
     def patch_case(self, case_id: str, changes: Mapping[str, Any]) -> CaseRecord:
@@ -253,7 +199,7 @@ class TimelineStoreMixin:
     def list_cases(self, customer_id: str, status: str | None = None) -> list[CaseRecord]:
         """A customer's cases, newest first."""
         with self.sessions() as s:
-            q = select(CaseRow).where(CaseRow.customer_id == self._resolve(s, customer_id).id)
+            q = select(CaseRow).where(CaseRow.customer_id == resolve_customer(s, customer_id).id)
             if status is not None:
                 q = q.where(CaseRow.status == status)
             return [case_record(r) for r in s.scalars(q.order_by(CaseRow.created_at.desc(), CaseRow.id)).all()]

@@ -44,7 +44,7 @@ class CallVerification:
         self._generation += 1
         self._verifier = None
         self.customer_id = customer_id
-        await self.store.submit(self.store.set_call_customer, self.call_id, customer_id)  # parked if the DB is down
+        await self.store.submit(self.store.calls.set_customer, self.call_id, customer_id)  # parked if the DB is down
         self.publish("customer", customer_id=customer_id, reason=reason, by=who.role)
         if self.vp is None:
             return await self._report({"decision": "unavailable", "customer_id": customer_id})
@@ -115,7 +115,7 @@ class CallVerification:
 
     async def _report(self, body: dict[str, Any]) -> dict[str, Any]:
         self.latest = body
-        await self.store.submit(self.store.set_call_verification, self.call_id, body)
+        await self.store.submit(self.store.calls.set_verification, self.call_id, body)
         self.publish("verification", **body)
         return body
 

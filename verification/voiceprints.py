@@ -21,7 +21,7 @@ from biometrics.voiceprint import ModelTag, Voiceprint
 from core.clock import utcnow
 from core.roles import Principal
 from media.frame import Pcm
-from store.customers import TemplateRecord
+from store.records import TemplateRecord
 from store.store import Store
 
 log = logging.getLogger("hotline.voiceprint")
@@ -102,7 +102,7 @@ class Voiceprints:
         rec = TemplateRecord(customer_id, self.model.model_id, self.model.version, self.cipher.key_id,
                              round(result.net_speech_s, 2), utcnow(), _actor(who), consent, sources,
                              self.cipher.seal(result.embedding, customer_id))
-        await self.store.run(self.store.save_voiceprint, rec)
+        await self.store.run(self.store.voiceprints.save, rec)
         await self._audit(who, "enroll", "enrolled", customer_id,
                           detail={"net_speech_s": rec.net_speech_s, "model": str(self.model), "sources": sources,
                                   "consent_wording": consent.get("wording_version")})
@@ -110,7 +110,7 @@ class Voiceprints:
 
     async def template(self, customer_id: str) -> Voiceprint | None:
         """The customer's decrypted voiceprint for this model, or None (not enrolled, or another model)."""
-        rec = await self.store.run(self.store.voiceprint, customer_id, True)
+        rec = await self.store.run(self.store.voiceprints.get, customer_id, True)
         if rec is None:
             return None
         tag = ModelTag(rec.model_id, rec.model_version)
@@ -137,7 +137,7 @@ class Voiceprints:
 
     async def delete(self, who: Principal, customer_id: str) -> bool:
         """Hard-delete a template."""
-        deleted = await self.store.run(self.store.delete_voiceprint, customer_id)
+        deleted = await self.store.run(self.store.voiceprints.delete, customer_id)
         await self._audit(who, "delete", "deleted" if deleted else "not_enrolled", customer_id)
         return bool(deleted)
 
@@ -149,7 +149,7 @@ class Voiceprints:
     async def _audit(self, who: Principal, action: str, result: str, customer_id: str | None,
                      call_id: str | None = None, detail: dict[str, Any] | None = None) -> None:
         # durable: during a database outage the entry is parked and written when the database is back
-        await self.store.submit(self.store.audit, _actor(who), who.role, action, result, customer_id, call_id,
+        await self.store.submit(self.store.audit.write, _actor(who), who.role, action, result, customer_id, call_id,
                                 detail or {})
 
 

@@ -20,7 +20,7 @@ def _bearer(header: str | None) -> str | None:
 
 def principal_for(store: Store, token: str | None) -> Principal | None:
     """Look a presented key up."""
-    return store.authenticate(token) if token else None
+    return store.keys.authenticate(token) if token else None
 
 
 def require(*roles: str) -> Callable[[Request], Principal]:

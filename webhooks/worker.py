@@ -27,7 +27,7 @@ import httpx
 
 from core.clock import utcnow
 from store.backlog import is_unavailable
-from store.outbox import DeliveryRecord, claim_due, mark_attempt_failed, mark_delivered
+from store.outbox import DeliveryRecord
 from webhooks.settings import WebhookSettings
 
 if TYPE_CHECKING:
@@ -135,7 +135,7 @@ class WebhookWorker:
 
     async def deliver_due(self) -> int:
         """Claim and send one batch of due deliveries; returns how many were attempted."""
-        batch = await self.store.run(claim_due, self.store.sessions, utcnow(), self.settings.batch_size,
+        batch = await self.store.run(self.store.outbox.claim_due, utcnow(), self.settings.batch_size,
                                      self.lease_s)
         if batch:
             await asyncio.gather(*(self._deliver(d) for d in batch))
@@ -145,26 +145,26 @@ class WebhookWorker:
         target = self.settings.target(delivery.url)
         if target is None:
             result = AttemptResult(False, "no webhook target with this URL is configured any more")
-            await self.store.run(mark_attempt_failed, self.store.sessions, delivery.id, delivery.attempts,
+            await self.store.run(self.store.outbox.mark_attempt_failed, delivery.id, delivery.attempts,
                                  result.error or "", None)
             log.warning("webhook %s for %s failed: %s", delivery.event_id, delivery.url, result.error)
             return
         result = await self._post(delivery, target.secret.get_secret_value())
         if result.delivered:
-            await self.store.run(mark_delivered, self.store.sessions, delivery.id, delivery.attempts, utcnow())
+            await self.store.run(self.store.outbox.mark_delivered, delivery.id, delivery.attempts, utcnow())
             return
         error = result.error or "failed"
         if delivery.attempts >= self.settings.max_attempts:
             log.error("webhook %s to %s failed for good after %d attempts: %s", delivery.event_id, delivery.url,
                       delivery.attempts, error)
-            await self.store.run(mark_attempt_failed, self.store.sessions, delivery.id, delivery.attempts, error, None)
+            await self.store.run(self.store.outbox.mark_attempt_failed, delivery.id, delivery.attempts, error, None)
             return
         delay = backoff_delay(delivery.attempts, self.settings.backoff_base_s, self.settings.backoff_max_s)
         if result.retry_after_s is not None:
             delay = min(max(delay, result.retry_after_s), self.settings.backoff_max_s)
         log.warning("webhook %s to %s: attempt %d failed (%s); next in %.1f s", delivery.event_id, delivery.url,
                     delivery.attempts, error, delay)
-        await self.store.run(mark_attempt_failed, self.store.sessions, delivery.id, delivery.attempts, error,
+        await self.store.run(self.store.outbox.mark_attempt_failed, delivery.id, delivery.attempts, error,
                              utcnow() + timedelta(seconds=delay))
 
     async def _post(self, delivery: DeliveryRecord, secret: str) -> AttemptResult:
@@ -185,7 +185,7 @@ class WebhookWorker:
 
 def start_webhooks(settings: WebhookSettings, store: Store) -> WebhookWorker:
     """Queue events for the configured targets from now on and start delivering (call inside the event loop)."""
-    store.configure_webhooks(settings.targets)
+    store.outbox.configure(settings.targets)
     worker = WebhookWorker(settings, store)
     worker.start()
     return worker

@@ -87,11 +87,11 @@ def test_stored_hashes_are_argon2id_and_the_sip_ha1(srv):
     assert row.ha1_realm == "hotline"
     store = Store(srv.db_url)
     try:
-        assert store.agent_credentials()["petro"] == (row.ha1, "hotline")
-        who = store.check_agent_password("petro", PASSWORD)
+        assert store.agents.credentials()["petro"] == (row.ha1, "hotline")
+        who = store.agents.check_password("petro", PASSWORD)
         assert who is not None and who.id == rec["id"]
-        assert store.check_agent_password("petro", "wrong password") is None
-        assert store.check_agent_password("nobody", PASSWORD) is None
+        assert store.agents.check_password("petro", "wrong password") is None
+        assert store.agents.check_password("nobody", PASSWORD) is None
     finally:
         store.close()
 
@@ -226,7 +226,7 @@ def app(tmp_path) -> Iterator[tuple[httpx.Client, AppContext, list[str]]]:
     """The API alone with an admin key; the list records each on_agents_changed call."""
     store = Store(f"sqlite:///{tmp_path / 'agents.db'}")
     store.migrate()
-    key = store.create_key("admin")
+    key = store.keys.create("admin")
     calls: list[str] = []
     ctx = AppContext(Settings(), store, EventBus(), Metrics(), PortAllocator(40000, 40010),
                      on_agents_changed=lambda: calls.append("changed"))
@@ -297,12 +297,12 @@ def test_delete_is_refused_during_a_call(app, busy):
 
 def test_board_follows_changes_made_outside_the_api(app):
     client, ctx, calls = app
-    first = ctx.store.create_agent("Olena", "olena", PASSWORD, "hotline", ["uk"], [])
-    second = ctx.store.create_agent("Petro", "petro", PASSWORD, "hotline", [], ["loans"])
-    assert load_board(ctx.store, ctx.board) is True
+    first = ctx.store.agents.create("Olena", "olena", PASSWORD, "hotline", ["uk"], [])
+    second = ctx.store.agents.create("Petro", "petro", PASSWORD, "hotline", [], ["loans"])
+    assert load_board(ctx.store.agents, ctx.board) is True
     assert [a.username for a in ctx.board.all()] == ["olena", "petro"]
-    assert load_board(ctx.store, ctx.board) is False
-    ctx.store.delete_agent(first.id)  # e.g. `hotline agents remove` while the server runs
+    assert load_board(ctx.store.agents, ctx.board) is False
+    ctx.store.agents.delete(first.id)  # e.g. `hotline agents remove` while the server runs
     listed = client.get("/api/v1/agents").json()["agents"]
     assert [a["id"] for a in listed] == [second.id]
     assert ctx.board.find(first.id) is None and calls == ["changed"]

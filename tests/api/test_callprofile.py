@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 
 from calls.profile import LOOKUP_TIMEOUT_S, CallProfile
+from store.backlog import parkable
+from store.calls import CallRepository
 from store.store import Store
 from verification.passive import CallVerification
 
@@ -31,14 +33,14 @@ def _profile(store: Store) -> CallProfile:
 
 
 def test_a_known_number_finds_its_customer(store: Store):
-    cust = store.create_customer_profile("Olena", ["+380441234567"])
+    cust = store.customers.create_profile("Olena", ["+380441234567"])
     found = asyncio.run(_profile(store).by_phone("+380441234567"))
     assert found is not None and found.id == cust.id
     assert asyncio.run(_profile(store).by_phone(None)) is None
 
 
 def test_a_slow_database_gives_no_profile_after_the_timeout(store: Store, monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setattr(store, "customer_by_phone", lambda number: time.sleep(LOOKUP_TIMEOUT_S + 2))
+    monkeypatch.setattr(store.customers, "by_phone", lambda number: time.sleep(LOOKUP_TIMEOUT_S + 2))
     started = time.monotonic()
     assert asyncio.run(_profile(store).by_phone("+380441234567")) is None
     assert time.monotonic() - started < LOOKUP_TIMEOUT_S + 1
@@ -47,12 +49,13 @@ def test_a_slow_database_gives_no_profile_after_the_timeout(store: Store, monkey
 def test_parked_writes_make_the_lookup_fail_fast(store: Store, monkeypatch: pytest.MonkeyPatch):
     from sqlalchemy.exc import OperationalError
 
-    def create_call(self: Store, *args: Any, **kwargs: Any) -> None:  # as if the database refused connections
+    @parkable("calls.create")
+    def create(self: CallRepository, *args: Any, **kwargs: Any) -> None:  # as if the database refused connections
         raise OperationalError(None, None, ConnectionRefusedError("connection refused"))
 
     async def scenario() -> Any:
-        monkeypatch.setattr(Store, "create_call", create_call)
-        assert await store.submit(store.create_call, "c1", "sip", None, None, None, None) is False
+        monkeypatch.setattr(CallRepository, "create", create)
+        assert await store.submit(store.calls.create, "c1", "sip", None, None, None, None) is False
         return await _profile(store).by_phone("+380441234567")
 
     started = time.monotonic()

@@ -48,8 +48,8 @@ class Console:
 def _console(tmp_path, settings: Settings) -> Iterator[Console]:
     store = Store(f"sqlite:///{tmp_path / 'console.db'}")
     store.migrate()
-    key = store.create_key("admin")
-    agent = store.create_agent("Anna Petrenko", "anna", PASSWORD, "hotline")
+    key = store.keys.create("admin")
+    agent = store.agents.create("Anna Petrenko", "anna", PASSWORD, "hotline")
     ctx = AppContext(settings, store, EventBus(), Metrics(), PortAllocator(40000, 40010))
     ctx.board.sync(agent.info())
     with serve_in_thread(create_app(ctx, settings.console)) as base:
@@ -176,9 +176,9 @@ def test_feed_socket_needs_a_session_from_this_site(console):
 
 def call_row(console: Console, call_id: str, events: list[tuple[str, dict[str, Any]]]) -> None:
     store = console.ctx.store
-    store.create_call(call_id, f"sip-{call_id}", "+380441234567", None, "+380440000000", "uk")
+    store.calls.create(call_id, f"sip-{call_id}", "+380441234567", None, "+380440000000", "uk")
     for kind, data in events:
-        store.add_event(call_id, kind, data)
+        store.calls.add_event(call_id, kind, data)
 
 
 def test_wrapup_is_stored_on_the_call_and_its_interaction(console):
@@ -194,7 +194,7 @@ def test_wrapup_is_stored_on_the_call_and_its_interaction(console):
     r = c.post("/api/v1/calls/call-a/wrapup", json=body, headers={"X-CSRF-Token": csrf})
     assert r.status_code == 200, r.text
     assert r.json()["wrapup"]["tags"] == ["card", "limit"] and r.json()["wrapup"]["by"] == console.agent.id
-    interaction = console.ctx.store.interaction_for_call("call-a")
+    interaction = console.ctx.store.timeline.interaction_for_call("call-a")
     assert interaction is not None
     assert (interaction.tags, interaction.outcome, interaction.notes) == (["card", "limit"], "resolved",
                                                                           "raised the limit")
@@ -205,7 +205,7 @@ def test_wrapup_is_stored_on_the_call_and_its_interaction(console):
 
 
 def test_a_console_session_changes_only_its_own_status(console):
-    other = console.ctx.store.create_agent("Boris", "boris", PASSWORD, "hotline")
+    other = console.ctx.store.agents.create("Boris", "boris", PASSWORD, "hotline")
     console.ctx.board.sync(other.info())
     c, csrf = console.login()
     headers = {"X-CSRF-Token": csrf}

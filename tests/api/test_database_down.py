@@ -51,19 +51,20 @@ def test_store_parks_writes_while_postgres_is_down_and_replays_them_in_order(pg:
     store.migrate()
 
     async def scenario() -> None:
-        assert await store.submit(store.create_call, "up1", "sip-up", "+380441112233", None, "100", "uk") is True
+        assert await store.submit(store.calls.create, "up1", "sip-up", "+380441112233", None, "100", "uk") is True
         pg.stop("immediate")  # a crash: pooled connections die without notice
-        assert await store.submit(store.create_call, "dc1", "sip-1", "+380441234567", None, "100", "uk") is False
-        assert await store.submit(store.add_segment, "dc1", SegmentRecord("caller", 0.1, 0.9, "first", 0.9)) is False
-        assert await store.submit(store.update_call, "dc1", state="ended", end_reason="caller_hangup") is False
+        assert await store.submit(store.calls.create, "dc1", "sip-1", "+380441234567", None, "100", "uk") is False
+        first = SegmentRecord("caller", 0.1, 0.9, "first", 0.9)
+        assert await store.submit(store.calls.add_segment, "dc1", first) is False
+        assert await store.submit(store.calls.update, "dc1", state="ended", end_reason="caller_hangup") is False
         with pytest.raises(StoreUnavailableError) as refused:
-            await store.run(store.get_call, "dc1")  # nothing reads around parked writes
+            await store.run(store.calls.get, "dc1")  # nothing reads around parked writes
         assert refused.value.pending == 3 and refused.value.cause
         pg.start()
         await _drained(store)
-        call = await store.run(store.get_call, "dc1")
+        call = await store.run(store.calls.get, "dc1")
         assert call is not None and (call.state, call.end_reason) == ("ended", "caller_hangup")
-        assert [s.text for s in await store.run(store.transcript, "dc1")] == ["first"]
+        assert [s.text for s in await store.run(store.calls.transcript, "dc1")] == ["first"]
 
     try:
         asyncio.run(scenario())
@@ -80,8 +81,8 @@ def test_writes_still_parked_at_shutdown_are_spilled_and_stored_at_the_next_star
     pg.stop()
 
     async def while_down() -> None:
-        assert await store.submit(store.create_call, "sp1", "sip-sp1", "+380441234567", None, "100", "uk") is False
-        assert await store.submit(store.add_event, "sp1", "queued", {"queue": "general"}) is False
+        assert await store.submit(store.calls.create, "sp1", "sip-sp1", "+380441234567", None, "100", "uk") is False
+        assert await store.submit(store.calls.add_event, "sp1", "queued", {"queue": "general"}) is False
 
     asyncio.run(while_down())
     store.close()
@@ -91,8 +92,8 @@ def test_writes_still_parked_at_shutdown_are_spilled_and_stored_at_the_next_star
     try:
         assert again.restore_backlog() == 2 and not spill.exists()
         assert again.parked == 0
-        assert again.get_call("sp1") is not None
-        assert [e["type"] for e in again.events("sp1")] == ["queued"]
+        assert again.calls.get("sp1") is not None
+        assert [e["type"] for e in again.calls.events("sp1")] == ["queued"]
     finally:
         again.close()
 

@@ -18,7 +18,7 @@ def test_keys_create_prints_the_key_last(tmp_path):
     assert (tmp_path / "x.db").is_file()
     store = Store(url)
     try:
-        who = store.authenticate(key)
+        who = store.keys.authenticate(key)
         assert who is not None
         assert (who.role, who.name) == ("agent", "desk 7")
     finally:

@@ -11,7 +11,6 @@ from sqlalchemy import func, select
 from core.clock import utcnow
 from profiles.errors import CallInteractionExistsError
 from profiles.records import InteractionDraft
-from store import outbox
 from store.outbox import claim_due, enqueue, list_deliveries, mark_attempt_failed, mark_delivered, redeliver
 from store.schema import InteractionRow, WebhookOutboxRow
 from store.store import Store
@@ -36,16 +35,16 @@ def count(store: Store, model: type) -> int:
 
 @pytest.fixture
 def store(any_store: Store) -> Store:
-    any_store.configure_webhooks([ALL, INTERACTIONS, CASES])
+    any_store.outbox.configure([ALL, INTERACTIONS, CASES])
     return any_store
 
 
 def test_one_row_per_interested_target(store):
-    c = store.create_customer_profile("C", [], external_id="crm-42")
-    rec = store.add_interaction(InteractionDraft(c.id, "chat", reason="limits"))
-    store.update_interaction(rec.id, {"outcome": "resolved"})
-    case = store.create_case(c.id, "Dispute")
-    store.patch_case(case.id, {"status": "closed"})
+    c = store.customers.create_profile("C", [], external_id="crm-42")
+    rec = store.timeline.add_interaction(InteractionDraft(c.id, "chat", reason="limits"))
+    store.timeline.update_interaction(rec.id, {"outcome": "resolved"})
+    case = store.timeline.create_case(c.id, "Dispute")
+    store.timeline.patch_case(case.id, {"status": "closed"})
     got = [(r.kind, r.url, r.event_id) for r in rows(store)]
     assert got == [
         ("interaction.created", ALL.url, f"interaction.created:{rec.id}"),
@@ -62,31 +61,31 @@ def test_one_row_per_interested_target(store):
     assert first.payload["interaction"]["id"] == rec.id
     updated = rows(store)[2].payload
     assert updated["changed"] == ["outcome"] and updated["interaction"]["version"] == 2
-    store.update_interaction(rec.id, {"outcome": "resolved"})  # nothing changed: no event
+    store.timeline.update_interaction(rec.id, {"outcome": "resolved"})  # nothing changed: no event
     assert len(rows(store)) == 7
 
 
 def test_no_event_without_its_change_and_no_change_without_its_event(store, monkeypatch):
-    c = store.create_customer_profile("C", [])
-    store.add_interaction(InteractionDraft(c.id, "voice", call_id="call-1"))
+    c = store.customers.create_profile("C", [])
+    store.timeline.add_interaction(InteractionDraft(c.id, "voice", call_id="call-1"))
     before = len(rows(store))
     with pytest.raises(CallInteractionExistsError):
-        store.add_interaction(InteractionDraft(c.id, "voice", call_id="call-1"))
+        store.timeline.add_interaction(InteractionDraft(c.id, "voice", call_id="call-1"))
     assert len(rows(store)) == before  # the refused change queued nothing
 
     def broken(*args, **kwargs):
         raise RuntimeError("outbox unavailable")
 
-    monkeypatch.setattr("store.timeline.enqueue", broken)
+    monkeypatch.setattr("store.outbox.enqueue", broken)
     with pytest.raises(RuntimeError):
-        store.add_interaction(InteractionDraft(c.id, "chat", summary="lost"))
+        store.timeline.add_interaction(InteractionDraft(c.id, "chat", summary="lost"))
     assert count(store, InteractionRow) == 1  # the interaction whose event could not be queued was not stored
 
 
 def test_free_text_is_redacted_before_it_is_stored(store):
-    c = store.create_customer_profile("C", [])
+    c = store.customers.create_profile("C", [])
     secret_card, secret_mail = "4111 1111 1111 1111", "olena.s@example.com"
-    rec = store.add_interaction(InteractionDraft(
+    rec = store.timeline.add_interaction(InteractionDraft(
         c.id, "chat", reason=f"card {secret_card} blocked", summary=f"write to {secret_mail}",
         notes=f"called back on +380 44 123 45 67, card {secret_card}", tags=["cards"]))
     payload = rows(store)[0].payload["interaction"]
@@ -96,7 +95,7 @@ def test_free_text_is_redacted_before_it_is_stored(store):
     assert payload["tags"] == ["cards"] and payload["id"] == rec.id  # ids and tags are not free text
     assert payload["reason"].startswith("card ") and payload["reason"].endswith(" blocked")
     # The timeline itself keeps what was written.
-    assert store.get_interaction(rec.id).reason == f"card {secret_card} blocked"
+    assert store.timeline.get_interaction(rec.id).reason == f"card {secret_card} blocked"
 
 
 def test_enqueue_is_idempotent_per_key_and_url(store):
@@ -167,17 +166,3 @@ def test_failed_rows_stay_listed_and_can_be_sent_again(store):
     assert redeliver(store.sessions, 10_000) is None
     assert [d.event_id for d in claim_due(store.sessions, utcnow(), 10, 30)] == ["k-1"]
 
-
-def test_fallback_redaction_when_the_redaction_module_is_missing(monkeypatch):
-    import builtins
-
-    real_import = builtins.__import__
-
-    def without_redaction(name, *args, **kwargs):
-        if name == "privacy":
-            raise ModuleNotFoundError("No module named 'privacy'", name="privacy")
-        return real_import(name, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "__import__", without_redaction)
-    masked = outbox._redact_text("card 4111 1111 1111 1111, mail a.b@example.com, ref 12")
-    assert masked == "card [number], mail [email], ref 12"

@@ -20,14 +20,14 @@ def test_store_on_postgres(pg_url):
     store = Store(pg_url)
     store.migrate()
     store.migrate()  # idempotent
-    store.create_call("pgcall1", "sip-1", "+380441234567", None, "+380441000000", "ko")
-    store.add_segment("pgcall1", SegmentRecord("caller", 0.5, 1.5, "second", 0.8, []))
-    store.add_segment("pgcall1", SegmentRecord("caller", 0.1, 0.4, "first", 0.9, [{"word": "first"}]))
-    assert [s.text for s in store.transcript("pgcall1")] == ["first", "second"]
-    total, calls = store.list_calls(number="+380441234567")
+    store.calls.create("pgcall1", "sip-1", "+380441234567", None, "+380441000000", "ko")
+    store.calls.add_segment("pgcall1", SegmentRecord("caller", 0.5, 1.5, "second", 0.8, []))
+    store.calls.add_segment("pgcall1", SegmentRecord("caller", 0.1, 0.4, "first", 0.9, [{"word": "first"}]))
+    assert [s.text for s in store.calls.transcript("pgcall1")] == ["first", "second"]
+    total, calls = store.calls.find(number="+380441234567")
     assert total == 1 and calls[0].started_at.tzinfo is not None
-    key = store.create_key("security", "pg test")
-    assert store.authenticate(key).role == "security"
+    key = store.keys.create("security", "pg test")
+    assert store.keys.authenticate(key).role == "security"
     store.close()
 
 

@@ -152,9 +152,9 @@ def test_cases(srv):
 def test_voice_interaction_of_an_unknown_caller_then_merge(srv):
     store = Store(srv.db_url)  # the call service's side: the same database the server uses
     try:
-        store.create_call("call-merge-1", "sip-m1", "+380449990077", None, "+380440000001", "uk")
-        store.update_call("call-merge-1", agent_id="agent-3", wait_s=4.0)
-        voice = store.record_voice_interaction("call-merge-1")
+        store.calls.create("call-merge-1", "sip-m1", "+380449990077", None, "+380440000001", "uk")
+        store.calls.update("call-merge-1", agent_id="agent-3", wait_s=4.0)
+        voice = store.timeline.record_voice_interaction("call-merge-1")
     finally:
         store.close()
     real = new_customer(srv, name="Real Person", external_id="crm-real")
@@ -184,7 +184,7 @@ def test_voice_interaction_of_an_unknown_caller_then_merge(srv):
 def test_hint_feedback(srv):
     store = Store(srv.db_url)
     try:
-        store.create_call("call-hints-1", "sip-h1", None, None, None, "uk")
+        store.calls.create("call-hints-1", "sip-h1", None, None, None, "uk")
     finally:
         store.close()
     with as_role(srv, "agent") as c:

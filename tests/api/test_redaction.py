@@ -493,10 +493,10 @@ SPOKEN_CARD = f"моя картка {spell('4111111111111111', 'uk')} дякую
 
 def _store_call(store: Store, language: str = "uk") -> str:
     call_id = uuid.uuid4().hex
-    store.create_call(call_id, f"{call_id}@redaction-test", "+380441234567", None, "+380440000000", language)
-    store.update_call(call_id, state="ended", end_reason="caller_hangup")
+    store.calls.create(call_id, f"{call_id}@redaction-test", "+380441234567", None, "+380440000000", language)
+    store.calls.update(call_id, state="ended", end_reason="caller_hangup")
     for seg in (_segment(SPOKEN_CARD, 0.0), _segment("пишіть на ivan@bank.ua", 20.0, leg="agent")):
-        store.add_segment(call_id, SegmentRecord(seg["leg"], seg["start"], seg["end"], seg["text"], 0.9,
+        store.calls.add_segment(call_id, SegmentRecord(seg["leg"], seg["start"], seg["end"], seg["text"], 0.9,
                                                  seg["words"]))
     return call_id
 
@@ -553,7 +553,7 @@ def test_rest_store_keeps_the_original(server, stored_call):
         _texts(c.get(f"/api/v1/calls/{stored_call}/transcript"))
     store = Store(server.db_url)
     try:
-        assert [s.text for s in store.transcript(stored_call)] == [SPOKEN_CARD, "пишіть на ivan@bank.ua"]
+        assert [s.text for s in store.calls.transcript(stored_call)] == [SPOKEN_CARD, "пишіть на ivan@bank.ua"]
     finally:
         store.close()
 
@@ -565,7 +565,7 @@ def test_rest_policy_comes_from_settings(tmp_path):
         call_id = _store_call(store)
         privacy = PrivacySettings(raw_transcript_roles=["agent"], redact_kinds=[Kind.EMAIL])
         ctx = AppContext(Settings(privacy=privacy), store, EventBus(), Metrics(), PortAllocator(40000, 40010))
-        agent, admin = store.create_key("agent"), store.create_key("admin")
+        agent, admin = store.keys.create("agent"), store.keys.create("admin")
         url = f"/api/v1/calls/{call_id}/transcript"
         with serve_in_thread(create_app(ctx)) as base, httpx.Client(base_url=base, timeout=10) as client:
             as_agent = {"Authorization": f"Bearer {agent}"}

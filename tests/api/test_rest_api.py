@@ -390,7 +390,7 @@ def inproc(tmp_path) -> Iterator[tuple[str, AppContext, str]]:
     """
     store = Store(f"sqlite:///{tmp_path / 'api.db'}")
     store.migrate()
-    key = store.create_key("agent")
+    key = store.keys.create("agent")
     ctx = AppContext(Settings(), store, EventBus(), Metrics(), PortAllocator(40000, 40010))
     try:
         with serve_in_thread(create_app(ctx)) as base:
@@ -401,8 +401,8 @@ def inproc(tmp_path) -> Iterator[tuple[str, AppContext, str]]:
 
 def _stored_ended_call(store: Store) -> str:
     call_id = uuid.uuid4().hex
-    store.create_call(call_id, f"{call_id}@earlier-run", "+380441234567", None, "+380440000000", "ko")
-    store.update_call(call_id, state="ended", end_reason="caller_hangup")
+    store.calls.create(call_id, f"{call_id}@earlier-run", "+380441234567", None, "+380440000000", "ko")
+    store.calls.update(call_id, state="ended", end_reason="caller_hangup")
     return call_id
 
 
@@ -427,7 +427,7 @@ def test_inproc_ws_for_a_stored_call_missing_from_the_bus_finishes(inproc):
 
 def test_inproc_ws_redacts_transcript_text_by_role(inproc):
     base, ctx, key = inproc
-    admin = ctx.store.create_key("admin")
+    admin = ctx.store.keys.create("admin")
     call_id = _stored_ended_call(ctx.store)
     card = "my card is 4111 1111 1111 1111 thanks"
     ctx.bus.publish(call_id, "final", leg="caller", start=0.0, end=1.0, text=card, confidence=1.0, words=[])

@@ -43,7 +43,7 @@ def test_a_stop_signal_hangs_up_active_calls_and_stores_how_they_ended(sig: sign
     assert f"{sig.name}: shutting down" in server.log()
     store = Store(server.db_url)
     try:
-        call = store.get_call(call_id)
+        call = store.calls.get(call_id)
     finally:
         store.close()
     assert call is not None and call.state == "ended" and call.end_reason == "shutdown"

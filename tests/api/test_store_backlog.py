@@ -2,13 +2,27 @@
 
 from __future__ import annotations
 
+import dataclasses
+import os
+import pickle
+import sys
+import types
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
-from store.backlog import Backlog, ParkedWrite, StoreUnavailableError, is_unavailable
+from store.backlog import (
+    Backlog,
+    ParkedWrite,
+    StoreUnavailableError,
+    UnknownWriteError,
+    is_unavailable,
+    parkable,
+    parkable_name,
+)
+from store.calls import SegmentRecord
 
 
 class FakeDatabase:
@@ -29,14 +43,14 @@ class FakeDatabase:
 
 def test_writes_go_straight_through_while_the_database_is_up():
     db = FakeDatabase()
-    backlog = Backlog(db)
+    backlog = Backlog({"insert": db.insert})
     assert backlog.write(ParkedWrite("insert", (1,), {"tag": "a"})) is True
     assert db.rows == [("a", 1)] and len(backlog) == 0
 
 
 def test_writes_are_parked_in_order_and_replayed_when_the_database_is_back():
     db, sizes = FakeDatabase(), []
-    backlog = Backlog(db, sizes.append)
+    backlog = Backlog({"insert": db.insert}, sizes.append)
     db.down = True
     assert [backlog.write(ParkedWrite("insert", (n,))) for n in range(3)] == [False, False, False]
     assert len(backlog) == 3 and "connection refused" in backlog.last_error
@@ -48,7 +62,7 @@ def test_writes_are_parked_in_order_and_replayed_when_the_database_is_back():
 
 def test_a_new_write_waits_behind_parked_ones_even_when_the_database_is_back():
     db = FakeDatabase()
-    backlog = Backlog(db)
+    backlog = Backlog({"insert": db.insert})
     db.down = True
     backlog.write(ParkedWrite("insert", ("first",)))
     db.down = False
@@ -61,7 +75,7 @@ def test_a_new_write_waits_behind_parked_ones_even_when_the_database_is_back():
 def test_a_statement_error_is_raised_not_parked():
     db = FakeDatabase()
     db.broken.add(7)
-    backlog = Backlog(db)
+    backlog = Backlog({"insert": db.insert})
     with pytest.raises(IntegrityError):
         backlog.write(ParkedWrite("insert", (7,)))
     assert len(backlog) == 0
@@ -69,7 +83,7 @@ def test_a_statement_error_is_raised_not_parked():
 
 def test_a_parked_write_that_fails_for_another_reason_on_replay_is_dropped_and_the_rest_go_on():
     db = FakeDatabase()
-    backlog = Backlog(db)
+    backlog = Backlog({"insert": db.insert})
     db.down = True
     for n in (1, 2, 3):
         backlog.write(ParkedWrite("insert", (n,)))
@@ -80,13 +94,13 @@ def test_a_parked_write_that_fails_for_another_reason_on_replay_is_dropped_and_t
 
 def test_spill_then_restore_keeps_order_and_goes_before_new_writes(tmp_path: Path):
     db = FakeDatabase()
-    first = Backlog(db)
+    first = Backlog({"insert": db.insert})
     db.down = True
     for n in (1, 2):
         first.write(ParkedWrite("insert", (n,), {"tag": "old"}))
     path = tmp_path / "spill" / "backlog.pickle"
     assert first.spill(path) == 2 and path.exists()
-    second = Backlog(db)
+    second = Backlog({"insert": db.insert})
     second.write(ParkedWrite("insert", (3,), {"tag": "new"}))  # still down: parked
     assert second.restore(path) == 2 and not path.exists()
     db.down = False
@@ -95,9 +109,9 @@ def test_spill_then_restore_keeps_order_and_goes_before_new_writes(tmp_path: Pat
 
 
 def test_nothing_to_spill_writes_no_file(tmp_path: Path):
-    assert Backlog(FakeDatabase()).spill(tmp_path / "b.pickle") == 0
+    assert Backlog({}).spill(tmp_path / "b.pickle") == 0
     assert not (tmp_path / "b.pickle").exists()
-    assert Backlog(FakeDatabase()).restore(tmp_path / "b.pickle") == 0
+    assert Backlog({}).restore(tmp_path / "b.pickle") == 0
 
 
 def test_what_counts_as_unavailable():
@@ -116,3 +130,73 @@ def test_the_unavailable_error_carries_its_data():
     exc = StoreUnavailableError(4, "connection refused")
     assert (exc.pending, exc.cause) == (4, "connection refused")
     assert "4 write(s)" in str(exc)
+
+
+def test_a_write_with_an_unknown_name_is_refused_with_its_name():
+    with pytest.raises(UnknownWriteError) as err:
+        Backlog({}).write(ParkedWrite("calls.nope", ()))
+    assert err.value.name == "calls.nope"
+
+
+def test_parkable_names_are_read_from_functions_and_bound_methods():
+    class Repo:
+        @parkable("things.add")
+        def add(self) -> None: ...
+
+        def read(self) -> None: ...
+
+    assert parkable_name(Repo().add) == parkable_name(Repo.add) == "things.add"
+    assert parkable_name(Repo().read) is None and parkable_name(print) is None
+
+
+def _old_api_classes(monkeypatch) -> tuple[type, type]:
+    """Classes named as the old ``api`` package named them, so pickle writes the old paths (as old spills have)."""
+    api, backlog_mod, store_mod = (types.ModuleType(n) for n in ("api", "api.store_backlog", "api.store"))
+
+    @dataclasses.dataclass(slots=True)
+    class ParkedWrite:  # the old api.store_backlog.ParkedWrite: method name, args, kwargs
+        method: str
+        args: tuple[Any, ...]
+        kwargs: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+    @dataclasses.dataclass(frozen=True, slots=True)
+    class SegmentRecord:  # the old api.store.SegmentRecord
+        leg: str
+        start: float
+        end: float
+        text: str
+        confidence: float
+        words: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+
+    for cls, mod in ((ParkedWrite, backlog_mod), (SegmentRecord, store_mod)):
+        cls.__module__, cls.__qualname__ = mod.__name__, cls.__name__
+        setattr(mod, cls.__name__, cls)
+    for mod in (api, backlog_mod, store_mod):
+        monkeypatch.setitem(sys.modules, mod.__name__, mod)
+    return ParkedWrite, SegmentRecord
+
+
+def test_a_spill_file_of_the_old_api_package_still_loads_under_the_stable_names(tmp_path: Path, monkeypatch):
+    OldWrite, OldSegment = _old_api_classes(monkeypatch)
+    path = tmp_path / "old.pickle"
+    path.write_bytes(pickle.dumps([OldWrite("create_call", ("c1", "sip-1", "+380441234567", None, "100", "uk")),
+                                   OldWrite("add_segment", ("c1", OldSegment("caller", 0.1, 0.9, "hello", 0.9))),
+                                   OldWrite("update_call", ("c1",), {"state": "ended"})]))
+    monkeypatch.delitem(sys.modules, "api")  # the old package is gone, as after an upgrade
+    done: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = []
+    writes = {name: (lambda *a, _n=name, **k: done.append((_n, a, k)))
+              for name in ("calls.create", "calls.add_segment", "calls.update")}
+    backlog = Backlog(writes)
+    assert backlog.restore(path) == 3
+    assert backlog.drain() is True
+    assert [name for name, _, _ in done] == ["calls.create", "calls.add_segment", "calls.update"]
+    segment = done[1][1][1]
+    assert isinstance(segment, SegmentRecord) and segment.text == "hello"
+    assert done[2][2] == {"state": "ended"}
+
+
+def test_a_spill_file_naming_anything_else_is_refused(tmp_path: Path):
+    path = tmp_path / "evil.pickle"
+    path.write_bytes(pickle.dumps([ParkedWrite("calls.update", (os.getcwd,))]))
+    with pytest.raises(pickle.UnpicklingError, match=r"does not hold posix\.getcwd"):
+        Backlog({}).restore(path)

@@ -116,11 +116,11 @@ def deliveries(store: Store, status: str | None = None) -> list[DeliveryRecord]:
 
 
 def make_events(store: Store) -> set[str]:
-    c = store.create_customer_profile("C", [], external_id="crm-9")
-    first = store.add_interaction(InteractionDraft(c.id, "chat", summary="card 4111 1111 1111 1111"))
-    second = store.add_interaction(InteractionDraft(c.id, "email"))
-    store.update_interaction(first.id, {"outcome": "resolved", "csi": 5})
-    case = store.create_case(c.id, "Dispute")
+    c = store.customers.create_profile("C", [], external_id="crm-9")
+    first = store.timeline.add_interaction(InteractionDraft(c.id, "chat", summary="card 4111 1111 1111 1111"))
+    second = store.timeline.add_interaction(InteractionDraft(c.id, "email"))
+    store.timeline.update_interaction(first.id, {"outcome": "resolved", "csi": 5})
+    case = store.timeline.create_case(c.id, "Dispute")
     return {f"interaction.created:{first.id}", f"interaction.created:{second.id}",
             f"interaction.updated:{first.id}:v2", f"case.created:{case.id}"}
 
@@ -129,7 +129,7 @@ async def test_down_then_flaky_then_up_delivers_everything_once_per_key(sqlite_s
     port = tcp_port()
     receiver = WebhookReceiver(port)
     settings = settings_for(receiver.url)
-    sqlite_store.configure_webhooks(settings.targets)
+    sqlite_store.outbox.configure(settings.targets)
     keys = make_events(sqlite_store)
     worker = WebhookWorker(settings, sqlite_store)
     worker.start()
@@ -158,9 +158,9 @@ async def test_down_then_flaky_then_up_delivers_everything_once_per_key(sqlite_s
 
 async def test_gives_up_after_max_attempts_and_keeps_the_row(sqlite_store):
     settings = settings_for(f"http://127.0.0.1:{tcp_port()}/closed", max_attempts=3)
-    sqlite_store.configure_webhooks(settings.targets)
-    c = sqlite_store.create_customer_profile("C", [])
-    sqlite_store.add_interaction(InteractionDraft(c.id, "branch"))
+    sqlite_store.outbox.configure(settings.targets)
+    c = sqlite_store.customers.create_profile("C", [])
+    sqlite_store.timeline.add_interaction(InteractionDraft(c.id, "branch"))
     worker = WebhookWorker(settings, sqlite_store)
     worker.start()
     try:
@@ -175,9 +175,9 @@ async def test_gives_up_after_max_attempts_and_keeps_the_row(sqlite_store):
 
 async def test_a_row_for_a_target_no_longer_configured_fails_with_the_reason(sqlite_store):
     old = settings_for("http://127.0.0.1:9/removed")
-    sqlite_store.configure_webhooks(old.targets)
-    c = sqlite_store.create_customer_profile("C", [])
-    sqlite_store.add_interaction(InteractionDraft(c.id, "chat"))
+    sqlite_store.outbox.configure(old.targets)
+    c = sqlite_store.customers.create_profile("C", [])
+    sqlite_store.timeline.add_interaction(InteractionDraft(c.id, "chat"))
     worker = WebhookWorker(settings_for("http://127.0.0.1:9/another"), sqlite_store)
     worker.start()
     try:

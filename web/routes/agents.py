@@ -133,7 +133,7 @@ async def create_agent(request: Request, body: NewAgent) -> dict[str, Any]:
     """Create an agent with the credentials of their phone."""
     ctx = _ctx(request)
     with _agent_errors(None):
-        rec = await ctx.store.run(ctx.store.create_agent, body.name, body.username, body.password, sip_realm(ctx),
+        rec = await ctx.store.run(ctx.store.agents.create, body.name, body.username, body.password, sip_realm(ctx),
                                   body.languages, body.skills)
     return _changed(ctx, rec)
 
@@ -142,7 +142,7 @@ async def create_agent(request: Request, body: NewAgent) -> dict[str, Any]:
 async def list_agents(request: Request) -> dict[str, Any]:
     """Every agent by name, with live state; agents added or removed outside the API are picked up here."""
     ctx = _ctx(request)
-    records = await asyncio.to_thread(ctx.store.list_agents)
+    records = await asyncio.to_thread(ctx.store.agents.all)
     if sync_board(ctx.board, records):
         _announce(ctx)
     return {"agents": [agent_view(ctx, rec) for rec in records]}
@@ -152,7 +152,7 @@ async def list_agents(request: Request) -> dict[str, Any]:
 async def get_agent(request: Request, agent_id: str) -> dict[str, Any]:
     """One agent with live state."""
     ctx = _ctx(request)
-    rec = await asyncio.to_thread(ctx.store.get_agent, agent_id)
+    rec = await asyncio.to_thread(ctx.store.agents.get, agent_id)
     if rec is None:
         raise _missing(agent_id)
     return agent_view(ctx, rec)
@@ -165,7 +165,7 @@ async def update_agent(request: Request, agent_id: str, body: AgentChanges) -> d
     changes = body.model_dump(exclude_unset=True)
     realm = sip_realm(ctx) if body.password is not None else None
     with _agent_errors(agent_id):
-        rec = await ctx.store.run(ctx.store.update_agent, agent_id, realm=realm, **changes)
+        rec = await ctx.store.run(ctx.store.agents.update, agent_id, realm=realm, **changes)
     return _changed(ctx, rec)
 
 
@@ -179,7 +179,7 @@ async def delete_agent(request: Request, agent_id: str) -> Response:
                                  "delete them after the call")
     ctx.board.drop(agent_id)  # before the await, so no call can be offered to them meanwhile
     try:
-        await ctx.store.run(ctx.store.delete_agent, agent_id)
+        await ctx.store.run(ctx.store.agents.delete, agent_id)
     except UnknownAgentError:
         raise _missing(agent_id) from None
     _announce(ctx)
@@ -197,7 +197,7 @@ async def set_status(request: Request, agent_id: str, body: StatusChange, who: P
     ctx = _ctx(request)
     if is_console_session(who) and who.name != agent_id:
         raise HTTPException(403, "a console session may change only its own agent's status")
-    rec = await asyncio.to_thread(ctx.store.get_agent, agent_id)
+    rec = await asyncio.to_thread(ctx.store.agents.get, agent_id)
     if rec is None:
         raise _missing(agent_id)
     if ctx.board.find(agent_id) is None:

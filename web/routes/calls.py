@@ -36,7 +36,7 @@ def list_calls(
     offset: int = Query(0, ge=0),
 ) -> dict[str, Any]:
     """Calls, newest first."""
-    total, calls = _ctx(request).store.list_calls(number, since, until, limit, offset)
+    total, calls = _ctx(request).store.calls.find(number, since, until, limit, offset)
     return {"total": total, "limit": limit, "offset": offset, "calls": [c.to_json() for c in calls]}
 
 
@@ -44,10 +44,10 @@ def list_calls(
 def get_call(request: Request, call_id: str) -> dict[str, Any]:
     """One call with its timeline."""
     store = _ctx(request).store
-    call = store.get_call(call_id)
+    call = store.calls.get(call_id)
     if call is None:
         raise HTTPException(404, f"no call {call_id!r}")
-    return {**call.to_json(), "timeline": store.events(call_id)}
+    return {**call.to_json(), "timeline": store.calls.events(call_id)}
 
 
 class ClaimedCustomer(BaseModel):
@@ -61,14 +61,14 @@ async def set_customer(request: Request, call_id: str, body: ClaimedCustomer,
                       who: Principal = Depends(require("agent", "admin", "security"))) -> dict[str, Any]:
     """Set the claimed identity; a live call is (re)verified against that customer's voiceprint."""
     ctx = _ctx(request)
-    if await asyncio.to_thread(ctx.store.get_call, call_id) is None:
+    if await asyncio.to_thread(ctx.store.calls.get, call_id) is None:
         raise HTTPException(404, f"no call {call_id!r}")
-    if await asyncio.to_thread(ctx.store.get_customer, body.customer_id) is None:
+    if await asyncio.to_thread(ctx.store.customers.get, body.customer_id) is None:
         raise HTTPException(404, f"no customer {body.customer_id!r}")
-    ctx.store.submit(ctx.store.record_voice_interaction, call_id, {"customer_id": body.customer_id})
+    ctx.store.submit(ctx.store.timeline.record_voice_interaction, call_id, {"customer_id": body.customer_id})
     svc = ctx.active.get(call_id)
     if svc is None:
-        await asyncio.to_thread(ctx.store.set_call_customer, call_id, body.customer_id)
+        await ctx.store.submit(ctx.store.calls.set_customer, call_id, body.customer_id)  # the single writer
         return {"call_id": call_id, "customer_id": body.customer_id, "verification": None, "live": False}
     result = await svc.verification.claim(body.customer_id, who, f"set by {who.role}")
     return {"call_id": call_id, "customer_id": body.customer_id, "verification": result, "live": True}
@@ -89,12 +89,12 @@ def get_transcript(
         original = serve_raw(who.role, raw, privacy)
     except RawTranscriptForbidden as exc:
         raise HTTPException(403, str(exc)) from exc
-    call = ctx.store.get_call(call_id)
+    call = ctx.store.calls.get(call_id)
     if call is None:
         raise HTTPException(404, f"no call {call_id!r}")
     segments = [
         {"leg": s.leg, "start": s.start, "end": s.end, "text": s.text, "confidence": s.confidence, "words": s.words}
-        for s in ctx.store.transcript(call_id)
+        for s in ctx.store.calls.transcript(call_id)
     ]
     if original:
         log.info("unredacted transcript of call %s read by key %s (%s)", call_id, who.key_id, who.role)
@@ -105,12 +105,12 @@ def get_transcript(
 
 def _snapshot(ctx: AppContext, call_id: str) -> list[dict[str, Any]] | None:
     """Events rebuilt from the store, for calls the live bus no longer holds (after a restart)."""
-    call = ctx.store.get_call(call_id)
+    call = ctx.store.calls.get(call_id)
     if call is None:
         return None
     events: list[dict[str, Any]] = [{"type": "state", "state": call.state, "reason": call.end_reason}]
     events += [{"type": "final", "leg": s.leg, "start": s.start, "end": s.end, "text": s.text,
-                "confidence": s.confidence, "words": s.words} for s in ctx.store.transcript(call_id)]
+                "confidence": s.confidence, "words": s.words} for s in ctx.store.calls.transcript(call_id)]
     if call.state == "ended":
         events.append({"type": "state", "state": "ended", "reason": call.end_reason})
     return [{"id": i, "call_id": call_id, "snapshot": True, **e} for i, e in enumerate(events, start=1)]

@@ -125,7 +125,7 @@ async def login(request: Request) -> JSONResponse:
                             headers={"Retry-After": str(int(wait) + 1)})
     rec = None
     try:
-        rec = await asyncio.to_thread(ctx.store.check_agent_password, username, password)
+        rec = await asyncio.to_thread(ctx.store.agents.check_password, username, password)
     finally:
         blocked = limiter.finish(address, rec is not None)
     if rec is None:

@@ -18,9 +18,9 @@ from core.roles import Principal
 from privacy import RawTranscriptForbidden, serve_raw
 from profiles.errors import ConflictError, InvalidFieldError, NotFoundError
 from profiles.records import InteractionDraft
-from store.customers import PhoneTakenError, TemplateRecord
-from store.outbox import list_deliveries, redact_payload, redeliver
-from store.profiles import Resealer
+from store.merge import Resealer
+from store.outbox import redact_payload
+from store.records import PhoneTakenError, TemplateRecord
 from voice.numbers import normalize_number
 from web.auth import require
 from web.schemas import (
@@ -86,12 +86,12 @@ async def list_customers(request: Request, phone: str | None = None, external_id
     store = _ctx(request).store
     if phone is not None or external_id is not None:
         if phone is not None:
-            found = await asyncio.to_thread(store.customer_by_phone, _phones(_ctx(request), [phone])[0])
+            found = await asyncio.to_thread(store.customers.by_phone, _phones(_ctx(request), [phone])[0])
         else:
-            found = await asyncio.to_thread(store.customer_by_external_id, external_id or "")
+            found = await asyncio.to_thread(store.customers.by_external_id, external_id or "")
         matches = [found] if found is not None else []
         return {"total": len(matches), "customers": [c.to_json() for c in matches]}
-    total, rows = await asyncio.to_thread(store.list_customers, q, limit, offset)
+    total, rows = await asyncio.to_thread(store.customers.search, q, limit, offset)
     return {"total": total, "customers": [c.to_json() for c in rows]}
 
 
@@ -104,14 +104,14 @@ async def create_customer(request: Request, body: NewCustomer,
     data["phones"] = _phones(ctx, body.phones)
     name, phones = data.pop("name"), data.pop("phones")
     with _errors():
-        rec = await ctx.store.run(ctx.store.create_customer_profile, name, phones, **data)
+        rec = await ctx.store.run(ctx.store.customers.create_profile, name, phones, **data)
     return rec.to_json()
 
 
 @router.get("/customers/{customer_id}", dependencies=[Depends(READ)])
 async def get_customer(request: Request, customer_id: str) -> dict[str, Any]:
     """One customer (a merged one shows ``merged_into``)."""
-    rec = await asyncio.to_thread(_ctx(request).store.get_customer, customer_id)
+    rec = await asyncio.to_thread(_ctx(request).store.customers.get, customer_id)
     if rec is None:
         raise HTTPException(404, f"no customer {customer_id!r}")
     return rec.to_json()
@@ -125,7 +125,7 @@ async def patch_customer(request: Request, customer_id: str, body: CustomerPatch
     if "phones" in changes:
         changes["phones"] = _phones(ctx, changes["phones"])
     with _errors():
-        rec = await ctx.store.run(ctx.store.patch_customer, customer_id, changes)
+        rec = await ctx.store.run(ctx.store.customers.patch, customer_id, changes)
     return rec.to_json()
 
 
@@ -150,7 +150,7 @@ async def merge_customer(request: Request, customer_id: str, body: MergeBody,
     when ``into`` has none, the voiceprint move there."""
     ctx = _ctx(request)
     with _errors():
-        result = await ctx.store.run(ctx.store.merge_customers, customer_id, body.into, _resealer(ctx), _actor(who),
+        result = await ctx.store.run(ctx.store.customers.merge, customer_id, body.into, _resealer(ctx), _actor(who),
                                      who.role)
     return result.to_json()
 
@@ -175,7 +175,7 @@ async def timeline(request: Request, customer_id: str, limit: int = Query(50, ge
     except RawTranscriptForbidden as exc:
         raise HTTPException(403, str(exc)) from exc
     with _errors():
-        total, rows = await asyncio.to_thread(ctx.store.timeline, customer_id, limit, offset, channel)
+        total, rows = await asyncio.to_thread(ctx.store.timeline.page, customer_id, limit, offset, channel)
     items = [r.to_json() for r in rows]
     return {"total": total, "redacted": not show_raw,
             "interactions": items if show_raw else [redact_payload(i) for i in items]}
@@ -189,7 +189,7 @@ async def add_interaction(request: Request, customer_id: str, body: NewInteracti
                              call_id=body.call_id, tags=list(body.tags or []), **fields)
     store = _ctx(request).store
     with _errors():
-        rec = await store.run(store.add_interaction, draft)
+        rec = await store.run(store.timeline.add_interaction, draft)
     return rec.to_json()
 
 
@@ -198,7 +198,7 @@ async def patch_interaction(request: Request, interaction_id: str, body: Interac
     """Change an interaction (wrap-up: outcome, summary, CSI, notes; verification; customer)."""
     store = _ctx(request).store
     with _errors():
-        rec = await store.run(store.update_interaction, interaction_id, body.changes())
+        rec = await store.run(store.timeline.update_interaction, interaction_id, body.changes())
     return rec.to_json()
 
 
@@ -210,7 +210,7 @@ async def list_cases(request: Request, customer_id: str,
                      status: Literal["open", "closed"] | None = None) -> dict[str, Any]:
     """The customer's cases, newest first."""
     with _errors():
-        rows = await asyncio.to_thread(_ctx(request).store.list_cases, customer_id, status)
+        rows = await asyncio.to_thread(_ctx(request).store.timeline.list_cases, customer_id, status)
     return {"cases": [r.to_json() for r in rows]}
 
 
@@ -219,7 +219,7 @@ async def create_case(request: Request, customer_id: str, body: NewCase) -> dict
     """Open a case."""
     store = _ctx(request).store
     with _errors():
-        rec = await store.run(store.create_case, customer_id, body.title, body.status)
+        rec = await store.run(store.timeline.create_case, customer_id, body.title, body.status)
     return rec.to_json()
 
 
@@ -228,7 +228,7 @@ async def patch_case(request: Request, case_id: str, body: CasePatch) -> dict[st
     """Rename, close or reopen a case."""
     store = _ctx(request).store
     with _errors():
-        rec = await store.run(store.patch_case, case_id, body.changes())
+        rec = await store.run(store.timeline.patch_case, case_id, body.changes())
     return rec.to_json()
 
 
@@ -243,7 +243,8 @@ async def hint_feedback(request: Request, call_id: str, hint_id: str, body: Hint
         raise HTTPException(422, "hint id longer than 128 characters")
     store = _ctx(request).store
     with _errors():
-        rec = await store.run(store.add_hint_feedback, call_id, hint_id, body.useful, body.agent_id or _actor(who))
+        rec = await store.run(store.timeline.add_hint_feedback, call_id, hint_id, body.useful,
+                              body.agent_id or _actor(who))
     return rec.to_json()
 
 
@@ -251,9 +252,9 @@ async def hint_feedback(request: Request, call_id: str, hint_id: str, body: Hint
 async def list_hint_feedback(request: Request, call_id: str) -> dict[str, Any]:
     """Feedback given on a call's hints, newest first."""
     store = _ctx(request).store
-    if await asyncio.to_thread(store.get_call, call_id) is None:
+    if await asyncio.to_thread(store.calls.get, call_id) is None:
         raise HTTPException(404, f"no call {call_id!r}")
-    rows = await asyncio.to_thread(store.hint_feedback, call_id)
+    rows = await asyncio.to_thread(store.timeline.hint_feedback, call_id)
     return {"feedback": [r.to_json() for r in rows]}
 
 
@@ -264,7 +265,7 @@ async def list_hint_feedback(request: Request, call_id: str) -> dict[str, Any]:
 async def deliveries(request: Request, status: Literal["pending", "delivered", "failed"] | None = None,
                      limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0)) -> dict[str, Any]:
     """Outbox rows newest first: event, URL, status, attempts, next attempt, last error (payloads are redacted)."""
-    total, rows = await asyncio.to_thread(list_deliveries, _ctx(request).store.sessions, status, limit, offset)
+    total, rows = await asyncio.to_thread(_ctx(request).store.outbox.deliveries, status, limit, offset)
     return {"total": total, "deliveries": [r.to_json() for r in rows]}
 
 
@@ -272,7 +273,7 @@ async def deliveries(request: Request, status: Literal["pending", "delivered", "
 async def redeliver_one(request: Request, delivery_id: int) -> dict[str, Any]:
     """Send a failed (or delivered) event again, with a fresh attempt budget and the same idempotency key."""
     store = _ctx(request).store
-    rec = await store.run(redeliver, store.sessions, delivery_id)
+    rec = await store.run(store.outbox.redeliver, delivery_id)
     if rec is None:
         raise HTTPException(404, f"no webhook delivery {delivery_id}")
     return rec.to_json()

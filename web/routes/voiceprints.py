@@ -12,7 +12,7 @@ from biometrics.errors import QualityError, TemplateCryptoError
 from calls.context import AppContext
 from core.roles import Principal
 from media.prompt import PromptError, load_pcm
-from store.customers import TemplateRecord
+from store.records import TemplateRecord
 from verification.voiceprints import ConsentError, Voiceprints, check_consent
 from web.auth import require
 from web.uploads import read_upload
@@ -35,7 +35,7 @@ def _voiceprints(ctx: AppContext) -> Voiceprints:
 
 
 async def _require_customer(ctx: AppContext, customer_id: str) -> None:
-    if await asyncio.to_thread(ctx.store.get_customer, customer_id) is None:
+    if await asyncio.to_thread(ctx.store.customers.get, customer_id) is None:
         raise HTTPException(404, f"no customer {customer_id!r}")
 
 
@@ -84,7 +84,7 @@ async def enroll(
 
 
 def _call_audio(ctx: AppContext, call_id: str) -> Any:
-    if ctx.store.get_call(call_id) is None:
+    if ctx.store.calls.get(call_id) is None:
         raise HTTPException(404, f"no call {call_id!r}")
     path = ctx.settings.media.record_dir / f"{call_id}-caller.wav"
     if not path.exists():
@@ -99,9 +99,9 @@ def _call_audio(ctx: AppContext, call_id: str) -> Any:
 def voiceprint_status(request: Request, customer_id: str) -> dict[str, Any]:
     """Enrolled when, by whom, with which model and how much speech (never the template)."""
     store = _ctx(request).store
-    if store.get_customer(customer_id) is None:
+    if store.customers.get(customer_id) is None:
         raise HTTPException(404, f"no customer {customer_id!r}")
-    return _status(store.voiceprint(customer_id))
+    return _status(store.voiceprints.get(customer_id))
 
 
 @router.delete("/customers/{customer_id}/voiceprint", status_code=204)
@@ -135,7 +135,7 @@ async def verify(
 @router.get("/audit", dependencies=[Depends(require("security", "admin"))])
 def audit(request: Request, customer_id: str | None = None, limit: int = 100) -> dict[str, Any]:
     """Audit entries, newest first."""
-    entries = _ctx(request).store.audit_entries(customer_id, min(max(limit, 1), 1000))
+    entries = _ctx(request).store.audit.entries(customer_id, min(max(limit, 1), 1000))
     return {"entries": [{"id": e.id, "at": e.at.isoformat(), "actor": e.actor, "role": e.role, "action": e.action,
                          "customer_id": e.customer_id, "call_id": e.call_id, "result": e.result,
                          "detail": e.detail} for e in entries]}

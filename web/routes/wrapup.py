@@ -53,16 +53,16 @@ async def wrap_up(request: Request, call_id: str, body: WrapUp,
     """File the wrap-up of a call. A console session may only wrap up calls that were offered to its agent."""
     ctx: AppContext = request.app.state.ctx
     store = ctx.store
-    if await asyncio.to_thread(store.get_call, call_id) is None:
+    if await asyncio.to_thread(store.calls.get, call_id) is None:
         raise HTTPException(404, f"no call {call_id!r}")
     session: ConsoleSession | None = getattr(request.state, "console_session", None)
-    if session is not None and not _handled_by(await asyncio.to_thread(store.events, call_id), session.agent_id):
+    if session is not None and not _handled_by(await asyncio.to_thread(store.calls.events, call_id), session.agent_id):
         raise HTTPException(403, "this call was never offered to you")
     data = {**body.model_dump(), "by": who.name or f"key#{who.key_id}", "role": who.role}
-    await store.run(store.add_event, call_id, "wrapup", data)
+    await store.run(store.calls.add_event, call_id, "wrapup", data)
     changes = {k: v for k, v in body.model_dump().items() if v is not None}
     try:
-        rec = await store.run(store.record_voice_interaction, call_id, changes)
+        rec = await store.run(store.timeline.record_voice_interaction, call_id, changes)
     except NotFoundError as exc:
         raise HTTPException(404, str(exc)) from None
     except InvalidFieldError as exc:
