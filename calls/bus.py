@@ -1,4 +1,8 @@
-"""Per-call event fan-out with replay, for WebSocket subscribers."""
+"""Per-call event fan-out with replay, for WebSocket subscribers.
+
+Producers publish typed events (:mod:`core.events`); subscribers get JSON-ready envelopes
+``{"id", "call_id", "type", "ts", ...fields}`` and, once the call ended, :data:`CLOSED`.
+"""
 
 from __future__ import annotations
 
@@ -10,24 +14,35 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from core.events import CallEventModel
+
 log = logging.getLogger("hotline.api")
-Tap = Callable[[dict[str, Any]], None]
-RESERVED = frozenset({"id", "call_id", "type", "ts"})
+Envelope = dict[str, Any]
+Tap = Callable[[Envelope], None]
 
 
-class ReservedEventFieldError(ValueError):
-    """Event data tried to set a field the bus owns (its sequence id, call id, type or timestamp)."""
+class ChannelClosed:
+    """The message a subscriber gets after a call's last event: the call ended."""
 
-    def __init__(self, kind: str, fields: frozenset[str]) -> None:
-        super().__init__(f"{kind} event data may not set {', '.join(sorted(fields))}: the bus owns them")
-        self.kind = kind
-        self.fields = fields
+    _instance: ChannelClosed | None = None
+
+    def __new__(cls) -> ChannelClosed:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "CLOSED"
+
+
+CLOSED = ChannelClosed()
+Message = Envelope | ChannelClosed
 
 
 @dataclass(slots=True)
 class _Channel:
-    events: list[dict[str, Any]] = field(default_factory=list)
-    subscribers: set[asyncio.Queue[dict[str, Any]]] = field(default_factory=set)
+    events: list[Envelope] = field(default_factory=list)
+    subscribers: set[asyncio.Queue[Message]] = field(default_factory=set)
     closed: bool = False
 
 
@@ -44,38 +59,36 @@ class EventBus:
         self._keep_ended = keep_ended
         self.taps: list[Tap] = []
 
-    def publish(self, call_id: str, kind: str, **data: Any) -> dict[str, Any]:
-        """Record and fan out one event (:class:`ReservedEventFieldError` if ``data`` names a bus field)."""
-        clash = RESERVED.intersection(data)
-        if clash:
-            raise ReservedEventFieldError(kind, frozenset(clash))
+    def publish(self, call_id: str, event: CallEventModel) -> Envelope:
+        """Record and fan out one event; returns its envelope."""
         ch = self._channels.setdefault(call_id, _Channel())
-        event = {"id": len(ch.events) + 1, "call_id": call_id, "type": kind, "ts": round(time.time(), 3), **data}
-        ch.events.append(event)
+        envelope: Envelope = {"id": len(ch.events) + 1, "call_id": call_id, "ts": round(time.time(), 3),
+                              **event.data()}
+        ch.events.append(envelope)
         for q in ch.subscribers:
-            q.put_nowait(event)
+            q.put_nowait(envelope)
         for tap in list(self.taps):
             try:
-                tap(event)
+                tap(envelope)
             except Exception:  # a failing observer must never break the call that publishes
                 log.exception("event bus tap failed")
-        return event
+        return envelope
 
     def close(self, call_id: str) -> None:
-        """No more events for this call; subscribers get a ``None`` sentinel via :meth:`subscribe`."""
+        """No more events for this call; subscribers get :data:`CLOSED`."""
         ch = self._channels.get(call_id)
         if ch is None:
             return
         ch.closed = True
         for q in ch.subscribers:
-            q.put_nowait({"type": "_closed"})
+            q.put_nowait(CLOSED)
         self._channels.move_to_end(call_id)
         ended = [k for k, c in self._channels.items() if c.closed]
         for key in ended[: max(0, len(ended) - self._keep_ended)]:
             if not self._channels[key].subscribers:
                 del self._channels[key]
 
-    def history(self, call_id: str) -> list[dict[str, Any]]:
+    def history(self, call_id: str) -> list[Envelope]:
         """Every event the bus holds for this call, oldest first (empty for an unknown call)."""
         ch = self._channels.get(call_id)
         return list(ch.events) if ch is not None else []
@@ -86,14 +99,14 @@ class EventBus:
 
     def subscribe(
         self, call_id: str, after: int = 0
-    ) -> tuple[list[dict[str, Any]], asyncio.Queue[dict[str, Any]], bool]:
+    ) -> tuple[list[Envelope], asyncio.Queue[Message], bool]:
         """Backlog after ``after``, a live queue, and whether the call already ended."""
         ch = self._channels.setdefault(call_id, _Channel())
-        q: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        q: asyncio.Queue[Message] = asyncio.Queue()
         ch.subscribers.add(q)
         return [e for e in ch.events if e["id"] > after], q, ch.closed
 
-    def unsubscribe(self, call_id: str, q: asyncio.Queue[dict[str, Any]]) -> None:
+    def unsubscribe(self, call_id: str, q: asyncio.Queue[Message]) -> None:
         """Drop a subscriber."""
         ch = self._channels.get(call_id)
         if ch is not None:

@@ -15,6 +15,7 @@ from typing import Any
 from callcenter.presence import AgentPresence, AgentState
 from calls.agentleg import RingOutcome
 from calls.ports import AgentLegPort, ConsultHost
+from core.events import ConsultCancelled, ConsultConnected, ConsultFailed, ConsultStarted, Transferred
 from media.bridge import Bridge
 
 log = logging.getLogger("hotline.call")
@@ -60,7 +61,7 @@ class Consultation:
         self.second_agent.call_id = r.id
         leg = r.new_leg(self.second_agent)
         self.second = leg
-        r.event("consult_started", agent_id=self.second_agent.agent_id, from_agent=self.first.agent.agent_id)
+        r.record(ConsultStarted(agent_id=self.second_agent.agent_id, from_agent=self.first.agent.agent_id))
         neg = call.session.negotiated
         codecs = [neg.codec.name] if neg else []
         codecs += [c for c in r.ctx.settings.media.codecs if c not in codecs]
@@ -74,14 +75,14 @@ class Consultation:
         if outcome.result != "answered" or cancelled:
             await self._drop_second(missed=outcome.result != "answered" and not cancelled)
             self._back_to_first()
-            r.event("consult_failed", agent_id=self.second_agent.agent_id, result=outcome.result)
+            r.record(ConsultFailed(agent_id=self.second_agent.agent_id, result=outcome.result))
             return outcome
         r.router.answered(self.second_agent)
         assert leg.session is not None
         self._bridge = Bridge(self.first.session, leg.session)
         self._bridge.start()
         self.state = ConsultState.CONNECTED
-        r.event("consult_connected", agent_id=self.second_agent.agent_id, bridge=self._bridge.mode.value)
+        r.record(ConsultConnected(agent_id=self.second_agent.agent_id, bridge=self._bridge.mode.value))
         return outcome
 
     async def complete(self, by: str) -> dict[str, Any]:
@@ -96,8 +97,8 @@ class Consultation:
         await first.close()
         r.free_agent(first.agent)
         r.adopt(self.second)
-        r.event("transferred", by=by, how="consult", agent_id=self.second_agent.agent_id,
-                from_agent=first.agent.agent_id, queue=r.entry.queue.name if r.entry else None)
+        r.record(Transferred(by=by, how="consult", agent_id=self.second_agent.agent_id,
+                             from_agent=first.agent.agent_id, queue=r.entry.queue.name if r.entry else None))
         return {"state": self.state.value, "agent_id": self.second_agent.agent_id}
 
     async def cancel(self, by: str) -> dict[str, Any]:
@@ -111,7 +112,7 @@ class Consultation:
             self._back_to_first()
         elif self.second is not None:
             await self.second.close()  # CANCEL the ringing phone; start() then puts the caller back
-        self.routing.event("consult_cancelled", by=by, agent_id=self.second_agent.agent_id)
+        self.routing.record(ConsultCancelled(by=by, agent_id=self.second_agent.agent_id))
         return {"state": self.state.value, "agent_id": self.first.agent.agent_id}
 
     async def _drop_second(self, missed: bool) -> None:

@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from typing import Any
 
+from core.events import CallEventModel, HintShown, ReasonPredicted
 from hints import Hint, HintContext, HintEngine, HintSession
 
 log = logging.getLogger("hotline.hints")
-Publish = Callable[..., None]
+Publish = Callable[[CallEventModel], None]
 _DECISIONS = {"accept": "verified", "verified": "verified", "reject": "not_verified",
               "not_verified": "not_verified", "inconclusive": "inconclusive"}
 
@@ -19,7 +19,7 @@ class CallHints:
     """Never raises into the call: a failing hint engine only loses hints."""
 
     def __init__(self, engine: HintEngine, publish: Publish, observe: Callable[[float], None],
-                 store_event: Callable[[str, dict[str, Any]], None]) -> None:
+                 store_event: Callable[[CallEventModel], None]) -> None:
         self.session: HintSession = engine.session()
         self._publish = publish
         self._store_event = store_event
@@ -49,20 +49,21 @@ class CallHints:
             log.exception("hint engine failed; the call goes on without these hints")
 
     def _emit_now(self, hints: list[Hint], since: float | None) -> None:
-        for hint in hints:
-            self._publish("hint", **hint_json(hint))
+        events = [hint_event(hint) for hint in hints]
+        for event in events:
+            self._publish(event)
         if hints and since is not None:
             self._observe(time.perf_counter() - since)
-        for hint in hints:  # after publishing: the agent sees it first, the timeline keeps it for analytics
-            self._store_event("hint", hint_json(hint))
+        for event in events:  # after publishing: the agent sees it first, the timeline keeps it for analytics
+            self._store_event(event)
         reason = self.session.predicted_reason
         if reason is not None and any(h.kind == "reason" for h in hints):
-            self._publish("predicted_reason", topic=reason.topic, confidence=reason.confidence,
-                          source=reason.source, why=reason.why)
+            self._publish(ReasonPredicted(topic=reason.topic, confidence=reason.confidence, source=reason.source,
+                                          why=reason.why))
 
 
-def hint_json(hint: Hint) -> dict[str, Any]:
-    """A hint as event data (``hint_id``, ``hint_kind``: the event itself has ``id``, ``kind``)."""
-    return {"hint_id": hint.id, "hint_kind": str(hint.kind), "title": hint.title, "text": hint.text, "link": hint.link,
-            "confidence": round(hint.confidence, 3), "why": hint.why, "leg": hint.leg, "topic": hint.topic,
-            "created": hint.created.isoformat()}
+def hint_event(hint: Hint) -> HintShown:
+    """A hint as a call event (``hint_id``, ``hint_kind``: the envelope has ``id``)."""
+    return HintShown(hint_id=hint.id, hint_kind=str(hint.kind), title=hint.title, text=hint.text, link=hint.link,
+                     confidence=round(hint.confidence, 3), why=hint.why, leg=hint.leg, topic=hint.topic,
+                     created=hint.created.isoformat())

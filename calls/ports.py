@@ -17,6 +17,7 @@ from callcenter.router import Router
 from calls.agentleg import RingOutcome
 from calls.context import AppContext
 from calls.recognition import LegRecognition
+from core.events import CallEventModel
 from media.bridge import Bridge
 from media.session import RtpSession
 from voice.call import CallerInfo
@@ -51,14 +52,14 @@ class CallPort(Protocol):
         """Whether the call is over (its clean-up has begun)."""
         ...
 
-    def publish(self, kind: str, **data: Any) -> None:
+    def publish(self, event: CallEventModel) -> None:
         """Publish an event of this call (live only)."""
+
+    def record(self, event: CallEventModel) -> None:
+        """Publish an event of this call and queue it on the call's timeline."""
 
     def store_update(self, **values: Any) -> None:
         """Queue an update of the call's row."""
-
-    def store_event(self, kind: str, data: dict[str, Any]) -> None:
-        """Queue a timeline event of the call."""
 
     def heard_reason(self, said: str, reason: str) -> None:
         """The caller said ``said`` before reaching an agent; ``reason`` is all they said so far."""
@@ -134,7 +135,7 @@ class ConsultHost(Protocol):
         """A leg to ring ``agent``."""
         ...
 
-    def event(self, kind: str, **data: Any) -> None:
+    def record(self, event: CallEventModel) -> None:
         """Publish and store a timeline event of the call."""
 
     def hold_music(self) -> None:

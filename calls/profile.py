@@ -10,6 +10,7 @@ from typing import Any
 
 from calls.hintprofile import profile_card, profile_context
 from calls.hints import CallHints
+from core.events import CallEventModel, CustomerProfileShown
 from store.backlog import StoreUnavailableError
 from store.store import Store
 from verification.passive import SYSTEM, CallVerification
@@ -21,8 +22,8 @@ LOOKUP_TIMEOUT_S = 1.0  # the caller's queue priority waits this long at most fo
 class CallProfile:
     """The customer side of one call; every step may fail without touching the call itself."""
 
-    def __init__(self, store: Store, call_id: str, publish: Callable[..., None], verification: CallVerification,
-                 hints: CallHints | None) -> None:
+    def __init__(self, store: Store, call_id: str, publish: Callable[[CallEventModel], None],
+                 verification: CallVerification, hints: CallHints | None) -> None:
         self.store = store
         self.call_id = call_id
         self.publish = publish
@@ -64,7 +65,7 @@ class CallProfile:
                 return
             customer = await store.run(store.customers.get, record.customer_id)
             if customer is not None:
-                self.publish("customer_profile", interaction_id=record.id, **profile_card(customer))
+                self.publish(CustomerProfileShown(interaction_id=record.id, **profile_card(customer)))
             if self.hints is not None:
                 hint_ctx = await store.run(profile_context, store, record.customer_id, self.call_id)
                 if hint_ctx is not None:

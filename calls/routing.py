@@ -16,6 +16,19 @@ from calls.consult import Consultation, ConsultError, ConsultState
 from calls.context import AppContext
 from calls.ports import AgentLegPort, CallPort, LegFactory
 from core.clock import utcnow
+from core.events import (
+    Abandoned,
+    AgentConnected,
+    AgentHungUp,
+    Announced,
+    CallEventModel,
+    ConsultRequested,
+    Offered,
+    OfferMissed,
+    Overflowed,
+    Queued,
+    Transferred,
+)
 from voice.events import ReferRequested
 
 log = logging.getLogger("hotline.call")
@@ -67,8 +80,7 @@ class CallRouting:
         priority = 1 if flags & set(self.ctx.settings.routing.priority_flags) else 0
         self.entry = self.router.enqueue(self, queue, priority, queue.language)
         call.store_update(queue=queue.name, queued_at=utcnow())
-        self._event("queued", queue=queue.name, priority=priority,
-                    position=self.router.queue.position(self.id))
+        self._record(Queued(queue=queue.name, priority=priority, position=self.router.queue.position(self.id)))
         self.ctx.metrics.queued.labels(queue.name).inc()
         self._hold = self._spawn(self._hold_audio(greeting))
 
@@ -113,7 +125,7 @@ class CallRouting:
         except Exception as exc:
             log.warning("queue announcement skipped: %s", exc)
             return
-        self._event("announced", position=position, expected_wait_min=minutes)
+        self._record(Announced(position=position, expected_wait_min=minutes))
         await session.play(prompt.payloads(codec))
 
     def caller_said(self, text: str) -> None:
@@ -127,7 +139,7 @@ class CallRouting:
     def overflowed(self, old: QueueSettings, new: QueueSettings) -> None:
         """Moved to the overflow queue."""
         self.call.store_update(queue=new.name)
-        self._event("overflow", **{"from": old.name, "to": new.name})
+        self._record(Overflowed(from_queue=old.name, to=new.name))
 
     def new_leg(self, agent: AgentPresence) -> AgentLegPort:
         """A leg to ring ``agent`` for this call."""
@@ -143,7 +155,7 @@ class CallRouting:
     async def _offer(self, agent: AgentPresence) -> None:
         call, entry = self.call, self.entry
         assert entry is not None and call.session is not None
-        self._event("offered", agent_id=agent.agent_id, agent_name=agent.name)
+        self._record(Offered(agent_id=agent.agent_id, agent_name=agent.name))
         leg = self.new_leg(agent)
         self.leg = leg
         neg = call.session.negotiated
@@ -170,8 +182,8 @@ class CallRouting:
                             outcome: RingOutcome) -> None:
         self.leg = None
         await leg.close()
-        self._event("no_answer" if outcome.result == "no_answer" else "offer_failed", agent_id=agent.agent_id,
-                    code=outcome.code, detail=outcome.detail)
+        self._record(OfferMissed(type="no_answer" if outcome.result == "no_answer" else "offer_failed",
+                                 agent_id=agent.agent_id, code=outcome.code, detail=outcome.detail))
         if agent.state == AgentState.RINGING:
             self.router.missed(agent, outcome.result)
         self.router.requeue(entry, agent.agent_id)
@@ -193,9 +205,9 @@ class CallRouting:
             call.store_update(agent_id=agent.agent_id, agent_connected_at=utcnow(), wait_s=round(waited, 3))
         else:
             call.store_update(agent_id=agent.agent_id)
-        self._event("agent_connected", agent_id=agent.agent_id, agent_name=agent.name, bridge=bridge.mode.value,
-                    wait_s=round(waited, 3), time_to_agent_s=round(now - self.connected_at, 4),
-                    connected_at=time.time())
+        self._record(AgentConnected(agent_id=agent.agent_id, agent_name=agent.name, bridge=bridge.mode.value,
+                                    wait_s=round(waited, 3), time_to_agent_s=round(now - self.connected_at, 4),
+                                    connected_at=time.time()))
         self._spawn(self._watch(agent, leg))
 
     async def _watch(self, agent: AgentPresence, leg: AgentLegPort) -> None:
@@ -219,7 +231,7 @@ class CallRouting:
         await leg.close(hangup=False)
         self.leg = None
         self.router.released(agent)
-        self._event("agent_hangup", agent_id=agent.agent_id)
+        self._record(AgentHungUp(agent_id=agent.agent_id))
         self.call.end("agent_hangup")
 
     # -- warm transfer ---------------------------------------------------------------------
@@ -234,7 +246,7 @@ class CallRouting:
         if agent is None or agent.state != AgentState.AVAILABLE or not self.ctx.board.is_registered(agent_id):
             raise ConsultError(self.id, f"agent {agent_id} is not available")
         self.consultation = Consultation(self, self.leg, agent)
-        self._event("consult_requested", by=by, agent_id=agent_id)
+        self._record(ConsultRequested(by=by, agent_id=agent_id))
         self._spawn(self.consultation.start())
         return {"state": self.consultation.state.value, "agent_id": agent_id}
 
@@ -268,9 +280,9 @@ class CallRouting:
         if self.call.session is not None:
             self.call.session.stop_playback()
 
-    def event(self, kind: str, **data: Any) -> None:
+    def record(self, event: CallEventModel) -> None:
         """Publish and store a timeline event of this call."""
-        self._event(kind, **data)
+        self.call.record(event)
 
     def free_agent(self, agent: AgentPresence) -> None:
         """The agent's part in this call is over (ringing: available again; on call: wrap-up)."""
@@ -307,9 +319,8 @@ class CallRouting:
         queued = self.router.queue.get(self.id)
         if queued is not None:
             self.router.leave(self.id)
-        self._event("transferred", by=by, target=target, queue=queue.name,
-                    agent_id=agent.agent_id if agent else None,
-                    from_agent=leg.agent.agent_id if leg else None)
+        self._record(Transferred(by=by, target=target, queue=queue.name, agent_id=agent.agent_id if agent else None,
+                                 from_agent=leg.agent.agent_id if leg else None))
         self.router.transfer(self, self.entry, queue, agent.agent_id if agent else None)
         if self._hold is None or self._hold.done():
             self._hold = self._spawn(self._hold_audio(None))
@@ -332,15 +343,14 @@ class CallRouting:
             self.ctx.metrics.routed(self.entry.queue.name, waited, self.ctx.settings.routing.service_level_s,
                                     False)
             self.call.store_update(wait_s=round(waited, 3))
-            self._event("abandoned", wait_s=round(waited, 3), queued=waiting is not None)
+            self._record(Abandoned(wait_s=round(waited, 3), queued=waiting is not None))
         for task in list(self._tasks):
             if task is not asyncio.current_task():
                 task.cancel()
 
     # -- helpers ----------------------------------------------------------------------------
-    def _event(self, kind: str, **data: Any) -> None:
-        self.call.publish(kind, **data)
-        self.call.store_event(kind, data)
+    def _record(self, event: CallEventModel) -> None:
+        self.call.record(event)
 
     def _spawn(self, coro: Any) -> asyncio.Task[Any]:
         task = asyncio.get_running_loop().create_task(coro)

@@ -16,6 +16,20 @@ from calls.profile import CallProfile
 from calls.recognition import LegRecognition
 from calls.routing import CallRouting
 from core.clock import utcnow
+from core.events import (
+    CallEventModel,
+    CallStateChanged,
+    Dtmf,
+    FinalSegment,
+    Hold,
+    MediaStarted,
+    PartialSegment,
+    ReasonHeard,
+    RecognitionStatus,
+    Unhold,
+    VerificationResult,
+    Word,
+)
 from core.logctx import current_call_id
 from media.frame import AudioFrame
 from media.ports import PortsExhaustedError
@@ -69,8 +83,8 @@ class CallService:
             self.ctx.store.submit(self.ctx.store.calls.create, self.id, info.sip_call_id,
                                   info.caller_number or info.caller_user, info.caller_display, info.called,
                                   self.language)
-            self._publish("state", state="offered", caller=info.caller_number or info.caller_user,
-                          called=info.called)
+            self._publish(CallStateChanged(state="offered", caller=info.caller_number or info.caller_user,
+                                           called=info.called))
             log.info("INVITE from %s to %s (sip call-id %s)", info.caller_number or info.caller_user,
                           info.called, info.sip_call_id)
             reason = await self._answer_and_serve()
@@ -186,7 +200,7 @@ class CallService:
         neg = self.session.negotiated
         codec = neg.codec.name if neg else None
         self._store_update(state="connected", answered_at=utcnow(), codec=codec)
-        self._publish("state", state="connected", codec=codec)
+        self._publish(CallStateChanged(state="connected", codec=codec))
         greeting = None
         if self.ctx.greeting is not None and neg is not None:
             greeting = self.session.play(self.ctx.greeting.payloads(neg.codec.name))
@@ -222,8 +236,7 @@ class CallService:
             self.state.to(CallState.HELD)
         elif not held and self.state.state == CallState.HELD:
             self.state.to(CallState.CONNECTED)
-        self._publish("hold" if held else "unhold")
-        self._store_event("hold" if held else "unhold", {})
+        self._record(Hold() if held else Unhold())
 
     def _rtp_timed_out(self) -> bool:
         limit = self.ctx.settings.media.rtp_timeout_s
@@ -235,15 +248,14 @@ class CallService:
     def _on_frame(self, frame: AudioFrame) -> None:
         if not self._media_seen:
             self._media_seen = True
-            self._publish("media", first_frame_at=time.time())  # wall clock of the caller's first audio
+            self._publish(MediaStarted(first_frame_at=time.time()))  # wall clock of the caller's first audio
         if self.recorder is not None:
             self.recorder.write(frame)
         self.verification.push(frame)
         self.asr.push(frame)
 
     def _on_dtmf(self, digit: str, at: float) -> None:
-        self._publish("dtmf", digit=digit, at=at)
-        self._store_event("dtmf", {"digit": digit, "at": at})
+        self._record(Dtmf(digit=digit, at=at))
 
     # -- recognition ---------------------------------------------------------------
     def _start_recognition(self) -> None:
@@ -263,13 +275,13 @@ class CallService:
         elif self.session is not None and not self.ctx.settings.media.record_calls and self.ctx.voiceprints is None:
             self.session.decode_audio = False  # nothing consumes the audio
         self._store_update(recognition=status, recognition_note=note)
-        self._publish("recognition", status=status, note=note)
+        self._publish(RecognitionStatus(status=status, note=note))
 
     async def _consume(self, stream: RecognizeStream, rec: LegRecognition) -> None:
         try:
             async for ev in stream:
                 if isinstance(ev, PartialTranscript):
-                    self._publish("partial", leg=ev.leg, text=ev.text)
+                    self._publish(PartialSegment(leg=ev.leg, text=ev.text))
                 elif isinstance(ev, FinalTranscript):
                     await self._final(ev, rec)
         except Exception:
@@ -289,8 +301,8 @@ class CallService:
         if ev.leg == CALLER and self.routing is not None:
             self.routing.caller_said(ev.text)
         published = time.perf_counter()
-        self._publish("final", leg=ev.leg, start=ev.start, end=ev.end, text=ev.text, confidence=ev.confidence,
-                      words=seg.words)
+        self._publish(FinalSegment(leg=ev.leg, start=ev.start, end=ev.end, text=ev.text,
+                                      confidence=ev.confidence, words=[Word(**w) for w in seg.words]))
         if self.hints is not None:
             self.hints.on_final(ev.text, ev.leg, self.language, published)
 
@@ -330,7 +342,7 @@ class CallService:
             await store.submit(store.timeline.record_voice_interaction, self.id)  # hand-off to the timeline
         except Exception:
             log.exception("could not store the end of the call or hand it to the timeline")
-        self._publish("state", state="ended", reason=reason)
+        self._publish(CallStateChanged(state="ended", reason=reason))
         self.ctx.bus.close(self.id)
         self.ctx.metrics.calls_ended.labels(reason).inc()
         self.ctx.metrics.active_calls.dec()
@@ -358,35 +370,38 @@ class CallService:
     def heard_reason(self, said: str, reason: str) -> None:
         """The caller said ``said`` while queued; ``reason`` (all of it so far) is stored and shown."""
         self._store_update(reason=reason)
-        self._publish("reason", text=reason)
+        self._publish(ReasonHeard(text=reason))
         if self.hints is not None:
             self.hints.on_reason(said, self.language)
 
     def relay_dtmf(self, digit: str, at: float) -> None:
         """A key pressed on the agent's phone (it reaches the caller through the bridge)."""
-        self._publish("dtmf", digit=digit, at=at, leg="agent")
-        self._store_event("dtmf", {"digit": digit, "at": at, "leg": "agent"})
+        self._record(Dtmf(digit=digit, at=at, leg="agent"))
 
-    def publish(self, kind: str, **data: Any) -> None:
-        """Publish an event of this call."""
-        self._publish(kind, **data)
+    def publish(self, event: CallEventModel) -> None:
+        """Publish an event of this call (live only)."""
+        self._publish(event)
 
     def store_update(self, **values: Any) -> None:
         """Queue an update of this call's row."""
         self._store_update(**values)
 
-    def store_event(self, kind: str, data: dict[str, Any]) -> None:
-        """Queue a timeline event of this call."""
-        self._store_event(kind, data)
+    def record(self, event: CallEventModel) -> None:
+        """Publish an event of this call and queue it on the call's timeline."""
+        self._record(event)
 
     # -- helpers -------------------------------------------------------------------
-    def _publish(self, kind: str, **data: Any) -> None:
-        self.ctx.bus.publish(self.id, kind, **data)
-        if kind == "verification":
-            self.profile.verified(data)
+    def _publish(self, event: CallEventModel) -> None:
+        self.ctx.bus.publish(self.id, event)
+        if isinstance(event, VerificationResult):
+            self.profile.verified(event.fields())
+
+    def _record(self, event: CallEventModel) -> None:
+        self._publish(event)
+        self._store_event(event)
 
     def _store_update(self, **values: Any) -> None:
         self.ctx.store.submit(self.ctx.store.calls.update, self.id, **values)
 
-    def _store_event(self, kind: str, data: dict[str, Any]) -> None:
-        self.ctx.store.submit(self.ctx.store.calls.add_event, self.id, kind, data)
+    def _store_event(self, event: CallEventModel) -> None:
+        self.ctx.store.submit(self.ctx.store.calls.add_event, self.id, event.type, event.fields())

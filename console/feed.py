@@ -21,6 +21,7 @@ from typing import Any
 from callcenter.board import AgentBoard
 from callcenter.presence import AgentPresence
 from calls.bus import EventBus
+from core.events import PresenceChanged
 from privacy import PrivacySettings, redact, redact_event
 
 log = logging.getLogger("hotline.console")
@@ -91,8 +92,8 @@ class AgentFeed:
 
     def on_presence(self, agent: AgentPresence) -> None:
         """The board moved an agent to another state."""
-        self.append(agent.agent_id, {"type": "presence", "agent_id": agent.agent_id, "state": agent.state.value,
-                                     "call_id": agent.call_id})
+        self.append(agent.agent_id, PresenceChanged(agent_id=agent.agent_id, state=agent.state.value,
+                                                    call_id=agent.call_id).data())
 
     # -- clients ---------------------------------------------------------------------------------------------
     def subscribe(self, agent_id: str, after: int = 0, epoch: str | None = None) -> Subscription:

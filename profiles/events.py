@@ -9,14 +9,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from core.events import WEBHOOK_KINDS, WebhookKind
 from profiles.records import CaseRecord, InteractionRecord, MergeResult
 
-INTERACTION_CREATED = "interaction.created"
-INTERACTION_UPDATED = "interaction.updated"
-CASE_CREATED = "case.created"
-CASE_UPDATED = "case.updated"
-CUSTOMER_MERGED = "customer.merged"
-KINDS = (INTERACTION_CREATED, INTERACTION_UPDATED, CASE_CREATED, CASE_UPDATED, CUSTOMER_MERGED)
+INTERACTION_CREATED: WebhookKind = "interaction.created"
+INTERACTION_UPDATED: WebhookKind = "interaction.updated"
+CASE_CREATED: WebhookKind = "case.created"
+CASE_UPDATED: WebhookKind = "case.updated"
+CUSTOMER_MERGED: WebhookKind = "customer.merged"
+KINDS = WEBHOOK_KINDS
 
 
 def interaction_event(rec: InteractionRecord, external_id: str | None,

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from biometrics.errors import TemplateCryptoError
+from core.events import CallEventModel, CustomerClaimed, VerificationResult
 from core.roles import Principal
 from media.frame import FRAME_MS, AudioFrame
 from store.store import Store
@@ -21,7 +22,7 @@ SYSTEM = Principal(0, "system", "hotline")  # who acts when Hotline itself claim
 log = logging.getLogger("hotline.voiceprint")
 KEEP_S = 60.0  # caller audio kept so a customer claimed later is scored on what was already said
 
-Publish = Callable[..., None]
+Publish = Callable[[CallEventModel], None]
 
 
 class CallVerification:
@@ -45,7 +46,7 @@ class CallVerification:
         self._verifier = None
         self.customer_id = customer_id
         await self.store.submit(self.store.calls.set_customer, self.call_id, customer_id)  # parked if the DB is down
-        self.publish("customer", customer_id=customer_id, reason=reason, by=who.role)
+        self.publish(CustomerClaimed(customer_id=customer_id, reason=reason, by=who.role))
         if self.vp is None:
             return await self._report({"decision": "unavailable", "customer_id": customer_id})
         try:
@@ -116,7 +117,7 @@ class CallVerification:
     async def _report(self, body: dict[str, Any]) -> dict[str, Any]:
         self.latest = body
         await self.store.submit(self.store.calls.set_verification, self.call_id, body)
-        self.publish("verification", **body)
+        self.publish(VerificationResult(**body))
         return body
 
 

@@ -10,6 +10,18 @@ from callcenter.presence import AgentState
 from calls.bus import EventBus
 from console.feed import AgentFeed
 from console.sessions import LoginLimiter, SessionTable
+from core.events import (
+    AgentConnected,
+    CallStateChanged,
+    FinalSegment,
+    Offered,
+    OfferMissed,
+    PartialSegment,
+    Queued,
+    ReasonHeard,
+    Transferred,
+    VerificationResult,
+)
 from privacy import PrivacySettings
 
 CARD = "4111 1111 1111 1111"
@@ -25,6 +37,11 @@ class Clock:
         return self.now
 
 
+
+def _connected(agent_id: str, wait_s: float = 1.0) -> AgentConnected:
+    return AgentConnected(agent_id=agent_id, agent_name=agent_id.title(), bridge="relay", wait_s=wait_s,
+                          time_to_agent_s=0.02, connected_at=1_765_000_000.0)
+
 def feed_on(bus: EventBus, board: AgentBoard | None = None, keep: int = 5000) -> AgentFeed:
     feed = AgentFeed(bus, PrivacySettings(), lambda call_id: "en", keep=keep)
     feed.attach(board or AgentBoard())
@@ -39,12 +56,12 @@ def drain(q: asyncio.Queue[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def start_call(bus: EventBus, call: str = "c1") -> None:
-    bus.publish(call, "state", state="offered", caller="+380441234567", called="+380440000000")
-    bus.publish(call, "queued", queue="general", priority=0, position=1)
-    bus.publish(call, "final", leg="caller", start=0.5, end=2.0, text=f"my card is {CARD}", confidence=0.9,
-                words=[])
-    bus.publish(call, "reason", text=f"my card is {CARD}")
-    bus.publish(call, "verification", decision="not_enrolled", customer_id="cust1", score=None)
+    bus.publish(call, CallStateChanged(state="offered", caller="+380441234567", called="+380440000000"))
+    bus.publish(call, Queued(queue="general", priority=0, position=1))
+    bus.publish(call, FinalSegment(leg="caller", start=0.5, end=2.0, text=f"my card is {CARD}", confidence=0.9,
+                words=[]))
+    bus.publish(call, ReasonHeard(text=f"my card is {CARD}"))
+    bus.publish(call, VerificationResult(decision="not_enrolled", customer_id="cust1", score=None))
 
 
 def test_offer_replays_the_call_so_far_redacted_then_streams_live():
@@ -53,15 +70,15 @@ def test_offer_replays_the_call_so_far_redacted_then_streams_live():
     start_call(bus)
     sub = feed.subscribe("anna")
     assert sub.backlog == [] and not sub.reset  # nothing is offered to anna yet
-    bus.publish("c1", "offered", agent_id="anna", agent_name="Anna")
+    bus.publish("c1", Offered(agent_id="anna", agent_name="Anna"))
     got = drain(sub.queue)
     assert [e["type"] for e in got] == ["state", "queued", "final", "reason", "verification", "offered"]
     assert [e["id"] for e in got] == [1, 2, 3, 4, 5, 6]
     assert [e["call_event_id"] for e in got] == [1, 2, 3, 4, 5, 6]
     assert got[2]["text"] == "my card is [CARD]" and CARD not in str(got)
     assert got[3]["text"] == "my card is [CARD]"
-    bus.publish("c1", "partial", leg="caller", text="four one one one")
-    bus.publish("c1", "agent_connected", agent_id="anna", agent_name="Anna", wait_s=0.4)
+    bus.publish("c1", PartialSegment(leg="caller", text="four one one one"))
+    bus.publish("c1", _connected("anna", wait_s=0.4))
     live = drain(sub.queue)
     assert [(e["id"], e["type"]) for e in live] == [(7, "partial"), (8, "agent_connected")]
     assert feed.subscribe("boris").backlog == []  # other agents see nothing of it
@@ -71,15 +88,15 @@ def test_second_agent_after_a_transfer_sees_the_whole_call_and_the_first_stops()
     bus = EventBus()
     feed = feed_on(bus)
     start_call(bus)
-    bus.publish("c1", "offered", agent_id="anna")
-    bus.publish("c1", "agent_connected", agent_id="anna")
-    bus.publish("c1", "final", leg="agent", start=3.0, end=4.0, text="how can I help", confidence=0.9, words=[])
-    bus.publish("c1", "transferred", by="refer", target="boris", queue="general", agent_id="boris",
-                from_agent="anna")
-    bus.publish("c1", "offered", agent_id="boris")
-    bus.publish("c1", "agent_connected", agent_id="boris")
-    bus.publish("c1", "final", leg="caller", start=6.0, end=7.0, text="thanks", confidence=0.9, words=[])
-    bus.publish("c1", "state", state="ended", reason="caller_hangup")
+    bus.publish("c1", Offered(agent_id="anna", agent_name="Anna"))
+    bus.publish("c1", _connected("anna"))
+    bus.publish("c1", FinalSegment(leg="agent", start=3.0, end=4.0, text="how can I help", confidence=0.9))
+    bus.publish("c1", Transferred(by="refer", target="boris", queue="general", agent_id="boris",
+                from_agent="anna"))
+    bus.publish("c1", Offered(agent_id="boris", agent_name="Boris"))
+    bus.publish("c1", _connected("boris"))
+    bus.publish("c1", FinalSegment(leg="caller", start=6.0, end=7.0, text="thanks", confidence=0.9, words=[]))
+    bus.publish("c1", CallStateChanged(state="ended", reason="caller_hangup"))
     anna = feed.subscribe("anna").backlog
     boris = feed.subscribe("boris").backlog
     assert anna[-1]["type"] == "transferred" and [e["call_event_id"] for e in anna] == list(range(1, 10))
@@ -92,10 +109,10 @@ def test_a_new_offer_after_no_answer_replays_only_what_was_missed():
     bus = EventBus()
     feed = feed_on(bus)
     start_call(bus)
-    bus.publish("c1", "offered", agent_id="anna")
-    bus.publish("c1", "no_answer", agent_id="anna", code=0, detail="")
-    bus.publish("c1", "partial", leg="caller", text="still waiting")  # anna is out of the call: not hers
-    bus.publish("c1", "offered", agent_id="anna")
+    bus.publish("c1", Offered(agent_id="anna", agent_name="Anna"))
+    bus.publish("c1", OfferMissed(type="no_answer", agent_id="anna", code=0, detail=""))
+    bus.publish("c1", PartialSegment(leg="caller", text="still waiting"))  # anna is out of the call: not hers
+    bus.publish("c1", Offered(agent_id="anna", agent_name="Anna"))
     events = feed.subscribe("anna").backlog
     assert [e["call_event_id"] for e in events] == list(range(1, 10))
     assert [e["id"] for e in events] == list(range(1, 10))
@@ -105,14 +122,14 @@ def test_resume_after_an_id_gets_exactly_the_missed_events():
     bus = EventBus()
     feed = feed_on(bus)
     start_call(bus)
-    bus.publish("c1", "offered", agent_id="anna")
+    bus.publish("c1", Offered(agent_id="anna", agent_name="Anna"))
     first = feed.subscribe("anna")
     seen = first.backlog[:4]  # the client dropped after its 4th event
     feed.unsubscribe(first)
-    bus.publish("c1", "final", leg="caller", start=5.0, end=6.0, text="hello", confidence=0.9, words=[])
+    bus.publish("c1", FinalSegment(leg="caller", start=5.0, end=6.0, text="hello", confidence=0.9, words=[]))
     again = feed.subscribe("anna", after=seen[-1]["id"], epoch=feed.epoch)
     assert not again.reset
-    bus.publish("c1", "state", state="ended", reason="caller_hangup")
+    bus.publish("c1", CallStateChanged(state="ended", reason="caller_hangup"))
     resumed = again.backlog + drain(again.queue)
     ids = [e["id"] for e in seen + resumed]
     assert ids == list(range(1, feed.last_id("anna") + 1))  # nothing lost, nothing twice
@@ -123,7 +140,7 @@ def test_reset_when_the_client_is_from_another_run_or_too_far_behind():
     bus = EventBus()
     feed = feed_on(bus, keep=3)
     start_call(bus)
-    bus.publish("c1", "offered", agent_id="anna")  # 6 events, 3 kept
+    bus.publish("c1", Offered(agent_id="anna", agent_name="Anna"))  # 6 events, 3 kept
     other_run = feed.subscribe("anna", after=2, epoch="not-this-run")
     assert other_run.reset and [e["id"] for e in other_run.backlog] == [4, 5, 6]
     too_old = feed.subscribe("anna", after=1, epoch=feed.epoch)
@@ -154,7 +171,7 @@ def test_a_failing_tap_does_not_break_publishing():
     bus.taps.append(broken)
     feed = feed_on(bus)
     start_call(bus)
-    bus.publish("c1", "offered", agent_id="anna")
+    bus.publish("c1", Offered(agent_id="anna", agent_name="Anna"))
     assert len(bus.history("c1")) == 6 and feed.last_id("anna") == 6
 
 

@@ -20,6 +20,7 @@ from websockets.sync.client import connect
 from app.config import Settings
 from calls.bus import EventBus
 from calls.context import AppContext
+from core.events import CallStateChanged, FinalSegment, PartialSegment
 from core.metrics import Metrics
 from media.ports import PortAllocator
 from store.store import Store
@@ -409,8 +410,8 @@ def _stored_ended_call(store: Store) -> str:
 def test_inproc_ws_replays_an_ended_bus_call(inproc):
     base, ctx, key = inproc
     call_id = _stored_ended_call(ctx.store)
-    ctx.bus.publish(call_id, "state", state="offered")
-    ctx.bus.publish(call_id, "state", state="ended", reason="caller_hangup")
+    ctx.bus.publish(call_id, CallStateChanged(state="offered"))
+    ctx.bus.publish(call_id, CallStateChanged(state="ended", reason="caller_hangup"))
     ctx.bus.close(call_id)
     events, code = collect(f"{base}/api/v1/calls/{call_id}/events?token={key}", timeout=5)
     assert code == 1000
@@ -430,8 +431,8 @@ def test_inproc_ws_redacts_transcript_text_by_role(inproc):
     admin = ctx.store.keys.create("admin")
     call_id = _stored_ended_call(ctx.store)
     card = "my card is 4111 1111 1111 1111 thanks"
-    ctx.bus.publish(call_id, "final", leg="caller", start=0.0, end=1.0, text=card, confidence=1.0, words=[])
-    ctx.bus.publish(call_id, "partial", leg="caller", text="my card is 4111 1111 11")
+    ctx.bus.publish(call_id, FinalSegment(leg="caller", start=0.0, end=1.0, text=card, confidence=1.0, words=[]))
+    ctx.bus.publish(call_id, PartialSegment(leg="caller", text="my card is 4111 1111 11"))
     ctx.bus.close(call_id)
     events, _ = collect(f"{base}/api/v1/calls/{call_id}/events?token={key}", timeout=5)
     texts = [e["text"] for e in events]

@@ -10,7 +10,9 @@ from typing import Any
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, WebSocket, WebSocketDisconnect
 from pydantic import BaseModel
 
+from calls.bus import ChannelClosed
 from calls.context import AppContext
+from core.events import CallEventModel, CallStateChanged, FinalSegment
 from core.roles import Principal
 from privacy import RawTranscriptForbidden, may_read_raw, redact_event, redact_transcript, serve_raw
 from store.backlog import is_unavailable
@@ -108,12 +110,14 @@ def _snapshot(ctx: AppContext, call_id: str) -> list[dict[str, Any]] | None:
     call = ctx.store.calls.get(call_id)
     if call is None:
         return None
-    events: list[dict[str, Any]] = [{"type": "state", "state": call.state, "reason": call.end_reason}]
-    events += [{"type": "final", "leg": s.leg, "start": s.start, "end": s.end, "text": s.text,
-                "confidence": s.confidence, "words": s.words} for s in ctx.store.calls.transcript(call_id)]
+    events: list[CallEventModel] = [CallStateChanged.model_validate({"state": call.state,
+                                                                     "reason": call.end_reason})]
+    events += [FinalSegment.model_validate({"leg": s.leg, "start": s.start, "end": s.end, "text": s.text,
+                                            "confidence": s.confidence, "words": s.words})
+               for s in ctx.store.calls.transcript(call_id)]
     if call.state == "ended":
-        events.append({"type": "state", "state": "ended", "reason": call.end_reason})
-    return [{"id": i, "call_id": call_id, "snapshot": True, **e} for i, e in enumerate(events, start=1)]
+        events.append(CallStateChanged(state="ended", reason=call.end_reason))
+    return [{"id": i, "call_id": call_id, "snapshot": True, **e.data()} for i, e in enumerate(events, start=1)]
 
 
 @router.websocket("/calls/{call_id}/events")
@@ -162,11 +166,11 @@ async def call_events(ws: WebSocket, call_id: str, after: int = 0, raw: bool = F
             await ws.close()
             return
         while True:
-            event = await queue.get()
-            if event.get("type") == "_closed":
+            message = await queue.get()
+            if isinstance(message, ChannelClosed):
                 await ws.close()
                 return
-            await ws.send_json(shown(event))
+            await ws.send_json(shown(message))
     except WebSocketDisconnect:
         pass
     finally:
