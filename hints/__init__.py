@@ -1,5 +1,6 @@
 """Whispered hints for the agent: knowledge-base articles matched on the caller's words, proactive rules
-over the customer profile, and the predicted reason for the call. Pure and synchronous.
+over the customer profile, and the predicted reason for the call. Pure and synchronous. Imports nothing else
+of Hotline.
 
 >>> engine = HintEngine.load(HintSettings())          # once per process
 >>> session = engine.session()                        # once per call

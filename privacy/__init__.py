@@ -7,6 +7,8 @@ mixtures; the rules for each kind are in :mod:`privacy.classify`, :mod:`privacy.
 :mod:`privacy.spoken_email`. Segments (text plus timed words) are redacted consistently by
 :func:`redact_segment` and, reading neighbouring segments together, :func:`redact_transcript`.
 :func:`redact_event` applies the policy of :class:`PrivacySettings` to a live event.
+
+May import: ``core``.
 """
 
 from privacy.checks import iban_valid, luhn_valid

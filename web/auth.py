@@ -9,6 +9,7 @@ from fastapi import Depends, HTTPException, Request, WebSocket, status
 from console.sessions import SAFE_METHODS, session_principal
 from core.roles import Principal
 from store.store import Store
+from web.deps import context
 
 
 def _bearer(header: str | None) -> str | None:
@@ -38,7 +39,7 @@ def require(*roles: str) -> Callable[[Request], Principal]:
                 raise HTTPException(status.HTTP_401_UNAUTHORIZED, "missing API key: send Authorization: Bearer KEY",
                                     headers={"WWW-Authenticate": "Bearer"})
         else:
-            who = principal_for(request.app.state.ctx.store, token)
+            who = principal_for(context(request).store, token)
         if who is None:
             raise HTTPException(status.HTTP_401_UNAUTHORIZED, "invalid or revoked API key",
                                 headers={"WWW-Authenticate": "Bearer"})
@@ -54,7 +55,7 @@ def websocket_principal(ws: WebSocket) -> Principal | None:
     session cookie (only from this site's pages: the handshake's ``Origin`` must be this host)."""
     token = _bearer(ws.headers.get("authorization")) or ws.query_params.get("token")
     if token is not None:
-        return principal_for(ws.app.state.ctx.store, token)
+        return principal_for(context(ws).store, token)
     try:
         return session_principal(ws, state_changing=False, websocket=True)
     except HTTPException:

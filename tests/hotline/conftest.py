@@ -8,6 +8,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from tests.support.model_archive import _clean_env, cache_dir, fake_model_archive, serve, server  # noqa: F401  (fixtures: hotline models)
+
 
 @pytest.fixture
 def tone(tmp_path: Path) -> Path:

@@ -24,6 +24,7 @@ from console.sessions import is_console_session
 from core.roles import Principal
 from store.agents import AgentRecord, DuplicateUsernameError, sync_board
 from web.auth import require
+from web.deps import context
 
 router = APIRouter(prefix="/api/v1")
 log = logging.getLogger("hotline.agents")
@@ -65,10 +66,6 @@ class StatusChange(BaseModel):
 
     status: Literal["available", "away", "offline"]
 
-
-def _ctx(request: Request) -> AppContext:
-    ctx: AppContext = request.app.state.ctx
-    return ctx
 
 
 def sip_realm(ctx: AppContext) -> str:
@@ -131,7 +128,7 @@ def _missing(agent_id: str) -> HTTPException:
 @router.post("/agents", status_code=201, dependencies=[ADMIN])
 async def create_agent(request: Request, body: NewAgent) -> dict[str, Any]:
     """Create an agent with the credentials of their phone."""
-    ctx = _ctx(request)
+    ctx = context(request)
     with _agent_errors(None):
         rec = await ctx.store.run(ctx.store.agents.create, body.name, body.username, body.password, sip_realm(ctx),
                                   body.languages, body.skills)
@@ -141,7 +138,7 @@ async def create_agent(request: Request, body: NewAgent) -> dict[str, Any]:
 @router.get("/agents", dependencies=[READ])
 async def list_agents(request: Request) -> dict[str, Any]:
     """Every agent by name, with live state; agents added or removed outside the API are picked up here."""
-    ctx = _ctx(request)
+    ctx = context(request)
     records = await asyncio.to_thread(ctx.store.agents.all)
     if sync_board(ctx.board, records):
         _announce(ctx)
@@ -151,7 +148,7 @@ async def list_agents(request: Request) -> dict[str, Any]:
 @router.get("/agents/{agent_id}", dependencies=[READ])
 async def get_agent(request: Request, agent_id: str) -> dict[str, Any]:
     """One agent with live state."""
-    ctx = _ctx(request)
+    ctx = context(request)
     rec = await asyncio.to_thread(ctx.store.agents.get, agent_id)
     if rec is None:
         raise _missing(agent_id)
@@ -161,7 +158,7 @@ async def get_agent(request: Request, agent_id: str) -> dict[str, Any]:
 @router.patch("/agents/{agent_id}", dependencies=[ADMIN])
 async def update_agent(request: Request, agent_id: str, body: AgentChanges) -> dict[str, Any]:
     """Change name, languages, skills, username or password (both hashes are remade)."""
-    ctx = _ctx(request)
+    ctx = context(request)
     changes = body.model_dump(exclude_unset=True)
     realm = sip_realm(ctx) if body.password is not None else None
     with _agent_errors(agent_id):
@@ -172,7 +169,7 @@ async def update_agent(request: Request, agent_id: str, body: AgentChanges) -> d
 @router.delete("/agents/{agent_id}", status_code=204, dependencies=[ADMIN])
 async def delete_agent(request: Request, agent_id: str) -> Response:
     """Remove an agent; refused (409) while their phone rings or they are on a call."""
-    ctx = _ctx(request)
+    ctx = context(request)
     presence = ctx.board.find(agent_id)
     if presence is not None and presence.state in BUSY:
         raise HTTPException(409, f"agent {agent_id} is {presence.state.value} (call {presence.call_id}); "
@@ -194,7 +191,7 @@ async def set_status(request: Request, agent_id: str, body: StatusChange, who: P
     An agent signed in to the console may change only their own status (API keys of role agent act as
     supervisors' tools and may change any agent's).
     """
-    ctx = _ctx(request)
+    ctx = context(request)
     if is_console_session(who) and who.name != agent_id:
         raise HTTPException(403, "a console session may change only its own agent's status")
     rec = await asyncio.to_thread(ctx.store.agents.get, agent_id)

@@ -17,15 +17,12 @@ from core.roles import Principal
 from privacy import RawTranscriptForbidden, may_read_raw, redact_event, redact_transcript, serve_raw
 from store.backlog import is_unavailable
 from web.auth import AnyRole, require, websocket_principal
+from web.deps import context
 
 router = APIRouter(prefix="/api/v1")
 log = logging.getLogger("hotline.api")
 READ_ROLES = ("admin", "agent", "security", "integration")
 
-
-def _ctx(request: Request) -> AppContext:
-    ctx: AppContext = request.app.state.ctx
-    return ctx
 
 
 @router.get("/calls", dependencies=[AnyRole])
@@ -38,14 +35,14 @@ def list_calls(
     offset: int = Query(0, ge=0),
 ) -> dict[str, Any]:
     """Calls, newest first."""
-    total, calls = _ctx(request).store.calls.find(number, since, until, limit, offset)
+    total, calls = context(request).store.calls.find(number, since, until, limit, offset)
     return {"total": total, "limit": limit, "offset": offset, "calls": [c.to_json() for c in calls]}
 
 
 @router.get("/calls/{call_id}", dependencies=[AnyRole])
 def get_call(request: Request, call_id: str) -> dict[str, Any]:
     """One call with its timeline."""
-    store = _ctx(request).store
+    store = context(request).store
     call = store.calls.get(call_id)
     if call is None:
         raise HTTPException(404, f"no call {call_id!r}")
@@ -62,7 +59,7 @@ class ClaimedCustomer(BaseModel):
 async def set_customer(request: Request, call_id: str, body: ClaimedCustomer,
                       who: Principal = Depends(require("agent", "admin", "security"))) -> dict[str, Any]:
     """Set the claimed identity; a live call is (re)verified against that customer's voiceprint."""
-    ctx = _ctx(request)
+    ctx = context(request)
     if await asyncio.to_thread(ctx.store.calls.get, call_id) is None:
         raise HTTPException(404, f"no call {call_id!r}")
     if await asyncio.to_thread(ctx.store.customers.get, body.customer_id) is None:
@@ -85,7 +82,7 @@ def get_transcript(
 ) -> dict[str, Any]:
     """Stored final segments of every leg, by start time; card numbers, phones, e-mails and IBANs redacted
     unless an allowed role asks for ``raw``."""
-    ctx = _ctx(request)
+    ctx = context(request)
     privacy = ctx.settings.privacy
     try:
         original = serve_raw(who.role, raw, privacy)
@@ -129,7 +126,7 @@ async def call_events(ws: WebSocket, call_id: str, after: int = 0, raw: bool = F
     4404 unknown call, 1013 the database is unavailable (try again). A call this node's bus no longer holds is
     served as a snapshot from the store, then closed.
     """
-    ctx: AppContext = ws.app.state.ctx
+    ctx = context(ws)
     await ws.accept()
     try:
         who = await asyncio.to_thread(websocket_principal, ws)

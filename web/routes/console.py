@@ -32,6 +32,7 @@ from console.sessions import (
     session_principal,
 )
 from console.settings import ConsoleSettings
+from web.deps import console_feed, console_limiter, console_sessions, context
 from web.routes.wrapup import router as wrapup_router
 
 router = APIRouter(prefix="/console")
@@ -72,14 +73,6 @@ def install_console(app: FastAPI, ctx: AppContext, cs: ConsoleSettings) -> None:
     app.mount("/console", ConsoleFiles(directory=STATIC, html=True), name="console")
 
 
-def _ctx(conn: Request | WebSocket) -> AppContext:
-    ctx: AppContext = conn.app.state.ctx
-    return ctx
-
-
-def _sessions(conn: Request | WebSocket) -> SessionTable:
-    sessions: SessionTable = conn.app.state.console_sessions
-    return sessions
 
 
 def _client(request: Request) -> str:
@@ -113,8 +106,8 @@ def _session_body(sessions: SessionTable, session: ConsoleSession) -> dict[str, 
 async def login(request: Request) -> JSONResponse:
     """Sign an agent in with their SIP credentials. Every failure answers the same 401 (no hint whether the
     user exists); too many failures from one address answer 429 for a while, even for the right password."""
-    ctx, address = _ctx(request), _client(request)
-    limiter: LoginLimiter = request.app.state.console_limiter
+    ctx, address = context(request), _client(request)
+    limiter = console_limiter(request)
     if not same_origin(request):
         raise HTTPException(403, "cross-site request refused")
     username, password = await _credentials(request)
@@ -134,7 +127,7 @@ async def login(request: Request) -> JSONResponse:
         return JSONResponse({"detail": BAD_LOGIN}, 401)
     if ctx.board.find(rec.id) is None:
         ctx.board.sync(rec.info())
-    sessions = _sessions(request)
+    sessions = console_sessions(request)
     token, session = sessions.create(rec.id, rec.name, rec.username)
     log.info("console login: agent %s (%s) from %s", rec.id, rec.username, address)
     response = JSONResponse(_session_body(sessions, session))
@@ -149,7 +142,7 @@ async def current_session(request: Request) -> dict[str, Any]:
     session = console_session(request)
     if session is None:
         raise HTTPException(401, "not signed in")
-    return _session_body(_sessions(request), session)
+    return _session_body(console_sessions(request), session)
 
 
 @router.post("/logout", status_code=204)
@@ -158,7 +151,7 @@ async def logout(request: Request) -> Response:
     session = console_session(request, touch=False)
     if session is not None:
         session_principal(request, state_changing=True)  # 403 without the CSRF token
-        _sessions(request).drop(request.cookies.get(COOKIE))
+        console_sessions(request).drop(request.cookies.get(COOKIE))
         log.info("console logout: agent %s", session.agent_id)
     response = Response(status_code=204)
     response.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict")
@@ -174,8 +167,8 @@ async def feed_socket(ws: WebSocket, after: int = 0, epoch: str | None = None) -
     if session is None:
         await ws.close(code=4401, reason="not signed in")
         return
-    ctx = _ctx(ws)
-    feed: AgentFeed = ws.app.state.console_feed
+    ctx = context(ws)
+    feed = console_feed(ws)
     sub = feed.subscribe(session.agent_id, max(0, after), epoch)
     try:
         presence = ctx.board.find(session.agent_id)

@@ -23,6 +23,7 @@ from store.outbox import redact_payload
 from store.records import PhoneTakenError, TemplateRecord
 from voice.numbers import normalize_number
 from web.auth import require
+from web.deps import context
 from web.schemas import (
     CasePatch,
     CustomerPatch,
@@ -41,10 +42,6 @@ TIMELINE_WRITE = require("agent", "admin", "integration")
 FEEDBACK = require("agent", "admin")
 ADMIN = require("admin")
 
-
-def _ctx(request: Request) -> AppContext:
-    ctx: AppContext = request.app.state.ctx
-    return ctx
 
 
 @contextmanager
@@ -83,10 +80,10 @@ async def list_customers(request: Request, phone: str | None = None, external_id
                          q: str | None = Query(None, max_length=255), limit: int = Query(50, ge=1, le=500),
                          offset: int = Query(0, ge=0)) -> dict[str, Any]:
     """Find customers by phone (any format, stored E.164), CRM id, or text (name, e-mail, part of a number)."""
-    store = _ctx(request).store
+    store = context(request).store
     if phone is not None or external_id is not None:
         if phone is not None:
-            found = await asyncio.to_thread(store.customers.by_phone, _phones(_ctx(request), [phone])[0])
+            found = await asyncio.to_thread(store.customers.by_phone, _phones(context(request), [phone])[0])
         else:
             found = await asyncio.to_thread(store.customers.by_external_id, external_id or "")
         matches = [found] if found is not None else []
@@ -99,7 +96,7 @@ async def list_customers(request: Request, phone: str | None = None, external_id
 async def create_customer(request: Request, body: NewCustomer,
                           who: Principal = Depends(CUSTOMER_WRITE)) -> dict[str, Any]:
     """Create a customer; phone numbers are stored in E.164. Answers the whole profile (with ``id``)."""
-    ctx = _ctx(request)
+    ctx = context(request)
     data = body.model_dump(mode="json")
     data["phones"] = _phones(ctx, body.phones)
     name, phones = data.pop("name"), data.pop("phones")
@@ -111,7 +108,7 @@ async def create_customer(request: Request, body: NewCustomer,
 @router.get("/customers/{customer_id}", dependencies=[Depends(READ)])
 async def get_customer(request: Request, customer_id: str) -> dict[str, Any]:
     """One customer (a merged one shows ``merged_into``)."""
-    rec = await asyncio.to_thread(_ctx(request).store.customers.get, customer_id)
+    rec = await asyncio.to_thread(context(request).store.customers.get, customer_id)
     if rec is None:
         raise HTTPException(404, f"no customer {customer_id!r}")
     return rec.to_json()
@@ -120,7 +117,7 @@ async def get_customer(request: Request, customer_id: str) -> dict[str, Any]:
 @router.patch("/customers/{customer_id}", dependencies=[Depends(CUSTOMER_WRITE)])
 async def patch_customer(request: Request, customer_id: str, body: CustomerPatch) -> dict[str, Any]:
     """Change profile fields (``phones`` replaces the numbers; null clears e-mail, language, segment, CRM id)."""
-    ctx = _ctx(request)
+    ctx = context(request)
     changes = body.changes()
     if "phones" in changes:
         changes["phones"] = _phones(ctx, changes["phones"])
@@ -148,7 +145,7 @@ async def merge_customer(request: Request, customer_id: str, body: MergeBody,
                          who: Principal = Depends(CUSTOMER_WRITE)) -> dict[str, Any]:
     """Merge this (typically provisional) customer into ``into``: phones, interactions, cases, calls and,
     when ``into`` has none, the voiceprint move there."""
-    ctx = _ctx(request)
+    ctx = context(request)
     with _errors():
         result = await ctx.store.run(ctx.store.customers.merge, customer_id, body.into, _resealer(ctx), _actor(who),
                                      who.role)
@@ -169,7 +166,7 @@ async def timeline(request: Request, customer_id: str, limit: int = Query(50, ge
     Free text (reason, summary, notes) is redacted like transcripts: cards, phones, e-mails and IBANs are
     hidden unless ``raw=true`` is asked for by an allowed role (others get 403).
     """
-    ctx = _ctx(request)
+    ctx = context(request)
     try:
         show_raw = serve_raw(who.role, raw, ctx.settings.privacy)
     except RawTranscriptForbidden as exc:
@@ -187,7 +184,7 @@ async def add_interaction(request: Request, customer_id: str, body: NewInteracti
     fields = body.model_dump(exclude={"channel", "started_at", "call_id", "tags"})
     draft = InteractionDraft(customer_id=customer_id, channel=body.channel, started_at=body.started_at,
                              call_id=body.call_id, tags=list(body.tags or []), **fields)
-    store = _ctx(request).store
+    store = context(request).store
     with _errors():
         rec = await store.run(store.timeline.add_interaction, draft)
     return rec.to_json()
@@ -196,7 +193,7 @@ async def add_interaction(request: Request, customer_id: str, body: NewInteracti
 @router.patch("/interactions/{interaction_id}", dependencies=[Depends(TIMELINE_WRITE)])
 async def patch_interaction(request: Request, interaction_id: str, body: InteractionPatch) -> dict[str, Any]:
     """Change an interaction (wrap-up: outcome, summary, CSI, notes; verification; customer)."""
-    store = _ctx(request).store
+    store = context(request).store
     with _errors():
         rec = await store.run(store.timeline.update_interaction, interaction_id, body.changes())
     return rec.to_json()
@@ -210,14 +207,14 @@ async def list_cases(request: Request, customer_id: str,
                      status: Literal["open", "closed"] | None = None) -> dict[str, Any]:
     """The customer's cases, newest first."""
     with _errors():
-        rows = await asyncio.to_thread(_ctx(request).store.timeline.list_cases, customer_id, status)
+        rows = await asyncio.to_thread(context(request).store.timeline.list_cases, customer_id, status)
     return {"cases": [r.to_json() for r in rows]}
 
 
 @router.post("/customers/{customer_id}/cases", status_code=201, dependencies=[Depends(TIMELINE_WRITE)])
 async def create_case(request: Request, customer_id: str, body: NewCase) -> dict[str, Any]:
     """Open a case."""
-    store = _ctx(request).store
+    store = context(request).store
     with _errors():
         rec = await store.run(store.timeline.create_case, customer_id, body.title, body.status)
     return rec.to_json()
@@ -226,7 +223,7 @@ async def create_case(request: Request, customer_id: str, body: NewCase) -> dict
 @router.patch("/cases/{case_id}", dependencies=[Depends(TIMELINE_WRITE)])
 async def patch_case(request: Request, case_id: str, body: CasePatch) -> dict[str, Any]:
     """Rename, close or reopen a case."""
-    store = _ctx(request).store
+    store = context(request).store
     with _errors():
         rec = await store.run(store.timeline.patch_case, case_id, body.changes())
     return rec.to_json()
@@ -241,7 +238,7 @@ async def hint_feedback(request: Request, call_id: str, hint_id: str, body: Hint
     """Whether a hint shown during the call helped."""
     if len(hint_id) > 128:
         raise HTTPException(422, "hint id longer than 128 characters")
-    store = _ctx(request).store
+    store = context(request).store
     with _errors():
         rec = await store.run(store.timeline.add_hint_feedback, call_id, hint_id, body.useful,
                               body.agent_id or _actor(who))
@@ -251,7 +248,7 @@ async def hint_feedback(request: Request, call_id: str, hint_id: str, body: Hint
 @router.get("/calls/{call_id}/hints/feedback", dependencies=[Depends(READ)])
 async def list_hint_feedback(request: Request, call_id: str) -> dict[str, Any]:
     """Feedback given on a call's hints, newest first."""
-    store = _ctx(request).store
+    store = context(request).store
     if await asyncio.to_thread(store.calls.get, call_id) is None:
         raise HTTPException(404, f"no call {call_id!r}")
     rows = await asyncio.to_thread(store.timeline.hint_feedback, call_id)
@@ -265,14 +262,14 @@ async def list_hint_feedback(request: Request, call_id: str) -> dict[str, Any]:
 async def deliveries(request: Request, status: Literal["pending", "delivered", "failed"] | None = None,
                      limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0)) -> dict[str, Any]:
     """Outbox rows newest first: event, URL, status, attempts, next attempt, last error (payloads are redacted)."""
-    total, rows = await asyncio.to_thread(_ctx(request).store.outbox.deliveries, status, limit, offset)
+    total, rows = await asyncio.to_thread(context(request).store.outbox.deliveries, status, limit, offset)
     return {"total": total, "deliveries": [r.to_json() for r in rows]}
 
 
 @router.post("/webhooks/deliveries/{delivery_id}/redeliver", dependencies=[Depends(ADMIN)])
 async def redeliver_one(request: Request, delivery_id: int) -> dict[str, Any]:
     """Send a failed (or delivered) event again, with a fresh attempt budget and the same idempotency key."""
-    store = _ctx(request).store
+    store = context(request).store
     rec = await store.run(store.outbox.redeliver, delivery_id)
     if rec is None:
         raise HTTPException(404, f"no webhook delivery {delivery_id}")

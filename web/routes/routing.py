@@ -12,19 +12,16 @@ from calls.context import AppContext
 from calls.routing import TransferTargetError
 from core.roles import Principal
 from web.auth import require
+from web.deps import context
 
 router = APIRouter(prefix="/api/v1")
 
-
-def _ctx(request: Request) -> AppContext:
-    ctx: AppContext = request.app.state.ctx
-    return ctx
 
 
 @router.get("/queues", dependencies=[Depends(require("admin", "agent", "security"))])
 async def list_queues(request: Request) -> dict[str, Any]:
     """Per queue: waiting callers, longest wait, agents available for it."""
-    ctx = _ctx(request)
+    ctx = context(request)
     if ctx.router is None:
         return {"routing": "disabled", "queues": []}
     return {"routing": "enabled", "queues": ctx.router.snapshot()}
@@ -47,7 +44,7 @@ class TransferRequest(BaseModel):
 async def transfer(request: Request, call_id: str, body: TransferRequest,
                    who: Principal = Depends(require("agent", "admin"))) -> dict[str, Any]:
     """Blind transfer of a live call: the caller goes to the agent or to the head of the queue."""
-    ctx = _ctx(request)
+    ctx = context(request)
     svc = ctx.active.get(call_id)
     if svc is None:
         raise HTTPException(404, f"no live call {call_id!r}")
@@ -84,7 +81,7 @@ def _routed(ctx: AppContext, call_id: str) -> Any:
 async def consult(request: Request, call_id: str, body: ConsultRequest,
                   who: Principal = Depends(require("agent", "admin"))) -> dict[str, Any]:
     """Warm transfer, step 1: ring another agent while the caller holds (progress: consult_* events)."""
-    ctx = _ctx(request)
+    ctx = context(request)
     routing = _routed(ctx, call_id)
     if ctx.board.find(body.agent_id) is None:
         raise HTTPException(404, f"no agent {body.agent_id!r}")
@@ -98,7 +95,7 @@ async def consult(request: Request, call_id: str, body: ConsultRequest,
 async def consult_finish(request: Request, call_id: str, action: Literal["complete", "cancel"],
                          who: Principal = Depends(require("agent", "admin"))) -> dict[str, Any]:
     """Warm transfer, step 2: ``complete`` hands the caller to the consulted agent, ``cancel`` returns them."""
-    routing = _routed(_ctx(request), call_id)
+    routing = _routed(context(request), call_id)
     try:
         return {"call_id": call_id, **await routing.consult_finish(action == "complete", by=_by(who))}
     except ConsultError as exc:

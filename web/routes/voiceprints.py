@@ -15,6 +15,7 @@ from media.prompt import PromptError, load_pcm
 from store.records import TemplateRecord
 from verification.voiceprints import ConsentError, Voiceprints, check_consent
 from web.auth import require
+from web.deps import context
 from web.uploads import read_upload
 
 router = APIRouter(prefix="/api/v1")
@@ -22,10 +23,6 @@ SECURITY = require("security")
 READ_STATUS = require("security", "admin", "agent")
 VERIFY = require("security", "admin")
 
-
-def _ctx(request: Request) -> AppContext:
-    ctx: AppContext = request.app.state.ctx
-    return ctx
 
 
 def _voiceprints(ctx: AppContext) -> Voiceprints:
@@ -57,7 +54,7 @@ async def enroll(
     who: Principal = Depends(SECURITY),
 ) -> dict[str, Any]:
     """Enrol a customer's voiceprint from audio files and/or recorded calls (role: security)."""
-    ctx = _ctx(request)
+    ctx = context(request)
     vp = _voiceprints(ctx)
     await _require_customer(ctx, customer_id)
     try:
@@ -98,7 +95,7 @@ def _call_audio(ctx: AppContext, call_id: str) -> Any:
 @router.get("/customers/{customer_id}/voiceprint", dependencies=[Depends(READ_STATUS)])
 def voiceprint_status(request: Request, customer_id: str) -> dict[str, Any]:
     """Enrolled when, by whom, with which model and how much speech (never the template)."""
-    store = _ctx(request).store
+    store = context(request).store
     if store.customers.get(customer_id) is None:
         raise HTTPException(404, f"no customer {customer_id!r}")
     return _status(store.voiceprints.get(customer_id))
@@ -107,7 +104,7 @@ def voiceprint_status(request: Request, customer_id: str) -> dict[str, Any]:
 @router.delete("/customers/{customer_id}/voiceprint", status_code=204)
 async def delete_voiceprint(request: Request, customer_id: str, who: Principal = Depends(SECURITY)) -> Response:
     """Hard-delete the template (role: security)."""
-    ctx = _ctx(request)
+    ctx = context(request)
     if not await _voiceprints(ctx).delete(who, customer_id):
         raise HTTPException(404, f"customer {customer_id!r} has no voiceprint")
     return Response(status_code=204)
@@ -121,7 +118,7 @@ async def verify(
     who: Principal = Depends(VERIFY),
 ) -> dict[str, Any]:
     """Back-office check of a recording against a customer's voiceprint."""
-    ctx = _ctx(request)
+    ctx = context(request)
     vp = _voiceprints(ctx)
     await _require_customer(ctx, customer_id)
     try:
@@ -135,7 +132,7 @@ async def verify(
 @router.get("/audit", dependencies=[Depends(require("security", "admin"))])
 def audit(request: Request, customer_id: str | None = None, limit: int = 100) -> dict[str, Any]:
     """Audit entries, newest first."""
-    entries = _ctx(request).store.audit.entries(customer_id, min(max(limit, 1), 1000))
+    entries = context(request).store.audit.entries(customer_id, min(max(limit, 1), 1000))
     return {"entries": [{"id": e.id, "at": e.at.isoformat(), "actor": e.actor, "role": e.role, "action": e.action,
                          "customer_id": e.customer_id, "call_id": e.call_id, "result": e.result,
                          "detail": e.detail} for e in entries]}

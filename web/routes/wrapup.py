@@ -12,11 +12,11 @@ from typing import Any
 from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from calls.context import AppContext
 from console.sessions import ConsoleSession
 from core.roles import Principal
 from profiles.errors import InvalidFieldError, NotFoundError
 from web.auth import require
+from web.deps import context
 
 router = APIRouter(prefix="/api/v1")
 TAG_MAX = 64
@@ -51,7 +51,7 @@ def _handled_by(events: list[dict[str, Any]], agent_id: str) -> bool:
 async def wrap_up(request: Request, call_id: str, body: WrapUp,
                   who: Principal = Depends(require("agent", "admin"))) -> dict[str, Any]:
     """File the wrap-up of a call. A console session may only wrap up calls that were offered to its agent."""
-    ctx: AppContext = request.app.state.ctx
+    ctx = context(request)
     store = ctx.store
     if await asyncio.to_thread(store.calls.get, call_id) is None:
         raise HTTPException(404, f"no call {call_id!r}")
