@@ -11,10 +11,9 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
-from pydantic import BaseModel, ConfigDict, Field
 
 from callcenter.agents import AgentFieldError
 from callcenter.board import UnknownAgentError
@@ -25,6 +24,7 @@ from core.roles import Principal
 from store.agents import AgentRecord, DuplicateUsernameError, sync_board
 from web.auth import require
 from web.deps import context
+from web.schemas.agents import AgentChanges, NewAgent, StatusChange
 
 router = APIRouter(prefix="/api/v1")
 log = logging.getLogger("hotline.agents")
@@ -33,39 +33,6 @@ READ = Depends(require("admin", "agent", "security"))
 SET_STATUS = Depends(require("admin", "agent"))
 BUSY = frozenset({AgentState.ON_CALL, AgentState.RINGING})
 DEFAULT_REALM = "hotline"
-
-
-class NewAgent(BaseModel):
-    """An agent to create."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    name: str = Field(description="Display name.")
-    username: str = Field(description="SIP user name of the agent's phone: 1-64 of A-Z a-z 0-9 . _ -")
-    password: str = Field(description="At least 8 characters; used for SIP digest and the console login.")
-    languages: list[str] = Field(default_factory=list, description="ISO 639-1 codes, e.g. ['uk', 'ru'].")
-    skills: list[str] = Field(default_factory=list, description="Lower-case slugs, e.g. ['cards', 'loans'].")
-
-
-class AgentChanges(BaseModel):
-    """Fields to change; a new username needs the password too (the SIP HA1 covers it)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    name: str | None = None
-    username: str | None = None
-    password: str | None = None
-    languages: list[str] | None = None
-    skills: list[str] | None = None
-
-
-class StatusChange(BaseModel):
-    """What an agent asks to be; calls drive ringing, on-call and wrap-up."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    status: Literal["available", "away", "offline"]
-
 
 
 def sip_realm(ctx: AppContext) -> str:

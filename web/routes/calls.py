@@ -8,7 +8,6 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, WebSocket, WebSocketDisconnect
-from pydantic import BaseModel
 
 from calls.bus import ChannelClosed
 from calls.context import AppContext
@@ -18,6 +17,7 @@ from privacy import RawTranscriptForbidden, may_read_raw, redact_event, redact_t
 from store.backlog import is_unavailable
 from web.auth import AnyRole, require, websocket_principal
 from web.deps import context
+from web.schemas.calls import ClaimedCustomer
 
 router = APIRouter(prefix="/api/v1")
 log = logging.getLogger("hotline.api")
@@ -47,12 +47,6 @@ def get_call(request: Request, call_id: str) -> dict[str, Any]:
     if call is None:
         raise HTTPException(404, f"no call {call_id!r}")
     return {**call.to_json(), "timeline": store.calls.events(call_id)}
-
-
-class ClaimedCustomer(BaseModel):
-    """The customer an agent says the caller is."""
-
-    customer_id: str
 
 
 @router.put("/calls/{call_id}/customer")

@@ -24,7 +24,7 @@ from store.records import PhoneTakenError, TemplateRecord
 from voice.numbers import normalize_number
 from web.auth import require
 from web.deps import context
-from web.schemas import (
+from web.schemas.profile import (
     CasePatch,
     CustomerPatch,
     HintFeedback,

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Request
-from pydantic import BaseModel, model_validator
 
 from calls.consult import ConsultError
 from calls.context import AppContext
@@ -13,6 +12,7 @@ from calls.routing import TransferTargetError
 from core.roles import Principal
 from web.auth import require
 from web.deps import context
+from web.schemas.calls import ConsultRequest, TransferRequest
 
 router = APIRouter(prefix="/api/v1")
 
@@ -25,19 +25,6 @@ async def list_queues(request: Request) -> dict[str, Any]:
     if ctx.router is None:
         return {"routing": "disabled", "queues": []}
     return {"routing": "enabled", "queues": ctx.router.snapshot()}
-
-
-class TransferRequest(BaseModel):
-    """Where to send the caller: one agent, or a queue."""
-
-    agent_id: str | None = None
-    queue: str | None = None
-
-    @model_validator(mode="after")
-    def _one(self) -> TransferRequest:
-        if (self.agent_id is None) == (self.queue is None):
-            raise ValueError("give exactly one of agent_id or queue")
-        return self
 
 
 @router.post("/calls/{call_id}/transfer")
@@ -60,12 +47,6 @@ async def transfer(request: Request, call_id: str, body: TransferRequest,
     except TransferTargetError as exc:
         raise HTTPException(409, str(exc)) from exc
     return {"call_id": call_id, **result}
-
-
-class ConsultRequest(BaseModel):
-    """The agent to consult."""
-
-    agent_id: str
 
 
 def _routed(ctx: AppContext, call_id: str) -> Any:

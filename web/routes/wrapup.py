@@ -10,37 +10,15 @@ import asyncio
 from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
-from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from console.sessions import ConsoleSession
 from core.roles import Principal
 from profiles.errors import InvalidFieldError, NotFoundError
 from web.auth import require
 from web.deps import context
+from web.schemas.calls import WrapUp
 
 router = APIRouter(prefix="/api/v1")
-TAG_MAX = 64
-
-
-class WrapUp(BaseModel):
-    """What the agent files after a call."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    tags: list[str] = Field(default_factory=list, max_length=50, description="Short labels, e.g. ['card', 'limit'].")
-    outcome: str = Field(..., min_length=1, max_length=64, description="e.g. resolved, follow_up, escalated.")
-    notes: str | None = Field(None, max_length=20_000)
-
-    @field_validator("tags")
-    @classmethod
-    def _tags(cls, tags: list[str]) -> list[str]:
-        out: list[str] = []
-        for tag in (t.strip() for t in tags):
-            if not tag or len(tag) > TAG_MAX:
-                raise ValueError(f"a tag is 1 to {TAG_MAX} characters")
-            if tag not in out:
-                out.append(tag)
-        return out
 
 
 def _handled_by(events: list[dict[str, Any]], agent_id: str) -> bool:
