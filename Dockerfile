@@ -11,13 +11,23 @@ RUN apt-get update \
 
 WORKDIR /opt/hotline
 COPY pyproject.toml README.md ./
-COPY voice voice
 COPY media media
+COPY voice voice
 COPY asr asr
-COPY api api
-COPY hotline hotline
 COPY biometrics biometrics
 COPY hints hints
+COPY core core
+COPY privacy privacy
+COPY profiles profiles
+COPY callcenter callcenter
+COPY store store
+COPY webhooks webhooks
+COPY verification verification
+COPY calls calls
+COPY console console
+COPY web web
+COPY app app
+COPY hotline hotline
 RUN pip install ".[postgres]" && pip install --no-deps "resemblyzer==0.1.4"
 COPY configs/hotline.yaml /etc/hotline/hotline.yaml
 COPY configs/voiceprint /etc/hotline/voiceprint

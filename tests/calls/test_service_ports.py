@@ -80,6 +80,15 @@ async def _stored(ctx: AppContext, svc: CallService) -> Any:
     return await ctx.store.run(ctx.store.calls.get, svc.id)
 
 
+async def _answered(ctx: AppContext) -> tuple[SipCall, FakeUa, CallService, asyncio.Task[None]]:
+    """A call offered with PCMU, running until the service has sent its 200."""
+    call, ua = fake_sip_call(offer())
+    svc = CallService(ctx, call)
+    task = asyncio.get_running_loop().create_task(svc.run())
+    await _until(lambda: "answer" in ua.names())
+    return call, ua, svc, task
+
+
 @pytest.mark.asyncio
 async def test_unparseable_sdp_is_refused_with_488_and_the_call_is_recorded(ctx: AppContext) -> None:
     call, ua = fake_sip_call("this is not SDP")
@@ -104,10 +113,7 @@ async def test_an_offer_with_no_common_codec_gets_488_with_a_warning(ctx: AppCon
 
 @pytest.mark.asyncio
 async def test_answered_connected_then_ended_from_our_side(ctx: AppContext) -> None:
-    call, ua = fake_sip_call(offer())
-    svc = CallService(ctx, call)
-    task = asyncio.get_running_loop().create_task(svc.run())
-    await _until(lambda: "answer" in ua.names())
+    call, ua, svc, task = await _answered(ctx)
     assert ua.names()[:2] == ["ring", "answer"]  # 180 always precedes the 200
     answer = ua.sent[1][1][0]
     assert f"m=audio {svc.session.port} RTP/AVP 0" in answer and "PCMU/8000" in answer  # type: ignore[union-attr]
@@ -125,10 +131,7 @@ async def test_answered_connected_then_ended_from_our_side(ctx: AppContext) -> N
 
 @pytest.mark.asyncio
 async def test_a_caller_who_hangs_up_before_the_ack_has_abandoned(ctx: AppContext) -> None:
-    call, ua = fake_sip_call(offer())
-    svc = CallService(ctx, call)
-    task = asyncio.get_running_loop().create_task(svc.run())
-    await _until(lambda: "answer" in ua.names())
+    call, ua, svc, task = await _answered(ctx)
     call.events.put_nowait(RemoteHangup("bye"))
     await asyncio.wait_for(task, 5)
     assert (await _stored(ctx, svc)).end_reason == "abandoned"
@@ -137,10 +140,7 @@ async def test_a_caller_who_hangs_up_before_the_ack_has_abandoned(ctx: AppContex
 
 @pytest.mark.asyncio
 async def test_hold_and_unhold_are_answered_and_on_the_timeline(ctx: AppContext) -> None:
-    call, ua = fake_sip_call(offer())
-    svc = CallService(ctx, call)
-    task = asyncio.get_running_loop().create_task(svc.run())
-    await _until(lambda: "answer" in ua.names())
+    call, ua, svc, task = await _answered(ctx)
     call.events.put_nowait(Acked(None))
     call.events.put_nowait(Reinvite(offer(direction="sendonly")))
     call.events.put_nowait(Reinvite(offer()))
