@@ -137,7 +137,7 @@ class Hotline:
         self.ctx = ctx
         if s.routing.greeting_text:
             await self._spoken_greeting(ctx)
-        self.webhooks = start_webhooks(s.webhooks, self.store)  # outbox delivery (api/webhooks.py)
+        self.webhooks = start_webhooks(s.webhooks, self.store)  # outbox delivery (webhooks/worker.py)
         load_board(self.store.agents, ctx.board)
         self._wire_agents(ctx)
         self.stack = SipStack(s.sip, asyncio.get_running_loop(), self._on_call, ctx.registrar,
