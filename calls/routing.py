@@ -71,13 +71,15 @@ class CallRouting:
         """Queue the caller right away (the greeting plays meanwhile), then hold music.
 
         ``connected_at`` is the loop time of the caller's ACK; ``customer`` the profile found by the caller's
-        number (its flags give the priority), or None.
+        number (its flags give the priority, when the number is verified), or None.
         """
         self.connected_at = connected_at
         call = self.call
         queue = self.ctx.settings.routing.queue_for(call.info.called)
         flags = set(getattr(customer, "flags", None) or [])
-        priority = 1 if flags & set(self.ctx.settings.routing.priority_flags) else 0
+        # an unverified number may pick the customer card, never priority by itself
+        vip = bool(flags & set(self.ctx.settings.routing.priority_flags)) and call.info.number_verified
+        priority = 1 if vip else 0
         self.entry = self.router.enqueue(self, queue, priority, queue.language)
         call.store_update(queue=queue.name, queued_at=utcnow())
         self._record(Queued(queue=queue.name, priority=priority, position=self.router.queue.position(self.id)))

@@ -82,9 +82,9 @@ class CallService:
             # queued, not awaited: the caller is answered without waiting for the disk (writes stay in order)
             self.ctx.store.submit(self.ctx.store.calls.create, self.id, info.sip_call_id,
                                   info.caller_number or info.caller_user, info.caller_display, info.called,
-                                  self.language)
+                                  self.language, info.number_trust)
             self._publish(CallStateChanged(state="offered", caller=info.caller_number or info.caller_user,
-                                           called=info.called))
+                                           called=info.called, number_trust=info.number_trust))
             log.info("INVITE from %s to %s (sip call-id %s)", info.caller_number or info.caller_user,
                           info.called, info.sip_call_id)
             reason = await self._answer_and_serve()

@@ -57,12 +57,14 @@ class CallEventModel(BaseModel):
 
 # -- the call itself ------------------------------------------------------------------------------------------
 class CallStateChanged(CallEventModel):
-    """The call was offered (INVITE), connected (ACK) or ended."""
+    """The call was offered (INVITE), connected (ACK) or ended. ``number_trust`` (offered): whether the caller's
+    number was asserted by a trusted peer, came from a trusted peer's From, or is ``unverified``."""
 
     type: Literal["state"] = "state"
     state: Literal["offered", "connected", "ended"]
     caller: str | None = None
     called: str | None = None
+    number_trust: Literal["asserted", "peer", "unverified"] | None = None
     codec: str | None = None
     reason: str | None = None
 

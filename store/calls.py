@@ -40,6 +40,7 @@ class CallRecord:
     queued_at: datetime | None = None
     agent_connected_at: datetime | None = None
     wait_s: float | None = None
+    number_trust: str | None = None  # asserted | peer | unverified (None: calls before this was kept)
 
     def to_json(self) -> dict[str, Any]:
         """JSON-ready dict."""
@@ -67,7 +68,7 @@ def call_record(row: Call) -> CallRecord:
         row.id, row.sip_call_id, row.caller_number, row.caller_display, row.called_number, row.language,
         row.codec, row.state, row.started_at, row.answered_at, row.ended_at, row.end_reason, row.recognition,
         row.recognition_note, row.customer_id, row.verification, row.queue, row.reason, row.agent_id,
-        row.queued_at, row.agent_connected_at, row.wait_s,
+        row.queued_at, row.agent_connected_at, row.wait_s, row.number_trust,
     )
 
 
@@ -79,12 +80,12 @@ class CallRepository:
 
     @parkable("calls.create")
     def create(self, call_id: str, sip_call_id: str, caller: str | None, display: str | None,
-                    called: str | None, language: str | None) -> None:
-        """Insert a new call row."""
+               called: str | None, language: str | None, number_trust: str | None = None) -> None:
+        """Insert a new call row (``number_trust``: how far the caller's number can be believed)."""
         with self.sessions.begin() as s:
             s.add(Call(id=call_id, sip_call_id=sip_call_id, caller_number=caller, caller_display=display,
                        called_number=called, language=language, state="offered", started_at=utcnow(),
-                       recognition="pending"))
+                       recognition="pending", number_trust=number_trust))
 
     @parkable("calls.update")
     def update(self, call_id: str, **values: Any) -> None:

@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from voice.events import CallEvent
 
-SipExec = Callable[..., None]  # runs a function on the sippy thread
+SipExec = Callable[..., None]
+NumberTrust = Literal["asserted", "peer", "unverified"]  # runs a function on the sippy thread
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +24,13 @@ class CallerInfo:
     called: str | None
     source: tuple[str, int]
     transport: str = "udp"
+    # asserted: P-Asserted-Identity from a trusted peer; peer: From of a trusted peer; unverified: anyone else's
+    number_trust: NumberTrust = "unverified"
+
+    @property
+    def number_verified(self) -> bool:
+        """Whether the caller's number may be believed (queue priority needs it)."""
+        return self.number_trust != "unverified"
 
 
 @dataclass(eq=False)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from ipaddress import ip_address, ip_network
 from typing import Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 
 class SipSettings(BaseModel):
@@ -40,6 +41,31 @@ class SipSettings(BaseModel):
     auth_block_s: int = Field(
         300, ge=1, description="How long a blocked source IP gets 403 to every REGISTER without any check."
     )
+    trusted_peers: list[str] = Field(
+        default_factory=lambda: ["127.0.0.1/32", "::1/128"],
+        description="Addresses or networks (CIDR) of the SIP peers whose caller identity is believed: their "
+                    "P-Asserted-Identity (or From) number is verified. Any other source's number is "
+                    "unverified_number: it may pick the customer card, never queue priority. Set it to your "
+                    "trunks' and proxy's addresses; the default trusts only this host.",
+    )
+
+    @field_validator("trusted_peers")
+    @classmethod
+    def _networks(cls, peers: list[str]) -> list[str]:
+        for peer in peers:
+            try:
+                ip_network(peer, strict=False)
+            except ValueError as exc:
+                raise ValueError(f"trusted peer {peer!r} is not an address or network: {exc}") from exc
+        return peers
+
+    def trusts(self, address: str) -> bool:
+        """Whether a request from ``address`` carries a caller identity Hotline believes."""
+        try:
+            ip = ip_address(address)
+        except ValueError:
+            return False
+        return any(ip in ip_network(peer, strict=False) for peer in self.trusted_peers)
 
     @model_validator(mode="after")
     def _expires_in_order(self) -> Self:

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from voice.agentcall import OutboundCall
-from voice.call import CallerInfo, SipCall
+from voice.call import CallerInfo, NumberTrust, SipCall
 from voice.events import Acked, CallEvent, Failed, Reinvite, RemoteHangup
 from voice.numbers import normalize_number
 from voice.registrar import Binding, Registrar
@@ -184,12 +184,13 @@ class SipStack:
         return sum(1 for ops in self._uas.values() if ops.live)
 
     def _caller_info(self, req: Any) -> CallerInfo:
+        """Who calls: P-Asserted-Identity counts only from a trusted peer; anyone else's From is unverified."""
+        source, transport = getattr(req, "source", (("", 0), "udp"))
+        trusted = self.settings.trusts(str(source[0]))
         pai_user: str | None = None
-        display: str | None = None
-        if req.countHFs("p-asserted-identity") > 0:
+        if trusted and req.countHFs("p-asserted-identity") > 0:
             try:
-                addr = req.getHFBody("p-asserted-identity").getUrl()
-                pai_user = addr.username
+                pai_user = req.getHFBody("p-asserted-identity").getUrl().username
             except Exception:
                 pai_user = None
         frm = req.getHFBody("from")
@@ -197,15 +198,17 @@ class SipStack:
         display = frm.getUri().name
         user = pai_user or from_user
         called = req.getRURI().username
-        source, transport = getattr(req, "source", (("", 0), "udp"))
+        number = normalize_number(user, self.settings.default_region)
+        trust: NumberTrust = "unverified" if not trusted or number is None else ("asserted" if pai_user else "peer")
         return CallerInfo(
             sip_call_id=str(req.getHFBody("call-id")),
             caller_user=user,
-            caller_number=normalize_number(user, self.settings.default_region),
+            caller_number=number,
             caller_display=display or None,
             called=normalize_number(called, self.settings.default_region) or called,
             source=(str(source[0]), int(source[1])),
             transport=str(transport),
+            number_trust=trust,
         )
 
     def _deliver(self, ops: Any, kind: str, payload: CallEvent | None) -> None:

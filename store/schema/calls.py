@@ -39,6 +39,7 @@ class Call(Base):
     queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     agent_connected_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     wait_s: Mapped[float | None] = mapped_column(Float)
+    number_trust: Mapped[str | None] = mapped_column(String(16))  # asserted | peer | unverified
 
 
 class TranscriptSegment(Base):

@@ -37,10 +37,11 @@ class FakeSession:
 class FakeCall:
     """A fake caller's call (implements :class:`calls.ports.CallPort`): records what the routing does to it."""
 
-    def __init__(self, call_id: str = "call1", called: str | None = None) -> None:
+    def __init__(self, call_id: str = "call1", called: str | None = None, trust: str = "peer") -> None:
         self.id = call_id
         self.language = "uk"
-        self.info = CallerInfo("sip-" + call_id, "caller", "+380441234567", None, called, ("127.0.0.1", 5062))
+        self.info = CallerInfo("sip-" + call_id, "caller", "+380441234567", None, called, ("127.0.0.1", 5062),
+                               number_trust=trust)  # type: ignore[arg-type]
         self.session = FakeSession()
         self.ended = False
         self.records: list[CallEventModel] = []
@@ -240,4 +241,17 @@ async def test_a_refer_from_the_agent_phone_transfers_the_caller_to_the_named_ag
     with pytest.raises(TransferTargetError) as err:
         routing.resolve("sip:nobody@hotline")
     assert err.value.target == "sip:nobody@hotline"
+    await routing.finish()
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(("trust", "priority"), [("asserted", 1), ("peer", 1), ("unverified", 0)])
+async def test_only_a_verified_number_gives_a_flagged_customer_priority(trust: str, priority: int) -> None:
+    ctx, call = _ctx(), FakeCall(trust=trust)
+    flag = ctx.settings.routing.priority_flags[0]
+    customer = type("Customer", (), {"flags": [flag]})()
+    routing = CallRouting(call, ctx, Agents())
+    await routing.start(None, asyncio.get_running_loop().time(), customer)
+    queued = call.records[0]
+    assert queued.type == "queued" and queued.priority == priority  # type: ignore[attr-defined]
     await routing.finish()
