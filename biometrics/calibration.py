@@ -21,6 +21,7 @@ from biometrics.settings import Norm
 from biometrics.voiceprint import ModelTag, require_same_model
 
 Decision = Literal["verified", "not_verified", "inconclusive"]
+LEGACY_MARGIN = 0.5  # z-units: the margin of calibration files written before they carried their own
 ScoreArray = npt.ArrayLike
 
 
@@ -65,6 +66,23 @@ def threshold_at_far(nontarget: ScoreArray, target_far: float) -> float:
     return float((non[k - 1] + non[k]) / 2) if non[k - 1] > non[k] else float(np.nextafter(non[k], math.inf))
 
 
+def min_dcf(target: ScoreArray, nontarget: ScoreArray, p_target: float = 0.01, c_miss: float = 1.0,
+            c_fa: float = 1.0) -> float:
+    """Normalised minimum detection cost over all thresholds (NIST SRE style).
+
+    ``DCF(t) = c_miss * p_target * FRR(t) + c_fa * (1 - p_target) * FAR(t)``, divided by the cost of the
+    better trivial system (accept all or reject all); 0 is perfect, 1 is no better than no system.
+    """
+    tgt, non = np.sort(np.asarray(target, dtype=np.float64)), np.sort(np.asarray(nontarget, dtype=np.float64))
+    if tgt.size == 0 or non.size == 0:
+        raise CalibrationError(None, f"minDCF needs target and non-target scores ({tgt.size}, {non.size})")
+    cand = np.unique(np.concatenate([tgt, non, [np.nextafter(max(tgt[-1], non[-1]), math.inf)]]))
+    frr = np.searchsorted(tgt, cand, side="left") / tgt.size
+    far = 1.0 - np.searchsorted(non, cand, side="left") / non.size
+    cost = c_miss * p_target * frr + c_fa * (1 - p_target) * far
+    return float(cost.min() / min(c_miss * p_target, c_fa * (1 - p_target)))
+
+
 @dataclass(frozen=True)
 class Calibration:
     """What ``hotline voiceprint calibrate`` measured, and the operating threshold."""
@@ -79,6 +97,12 @@ class Calibration:
     frr: float
     protocol: dict[str, Any] = field(default_factory=dict)
     created_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+    margin: float | None = None  # the inconclusive band's half-width in this score's units (None: 0.5, legacy)
+
+    @property
+    def inconclusive_margin(self) -> float:
+        """Half-width of the inconclusive band around the threshold."""
+        return self.margin if self.margin is not None else LEGACY_MARGIN
 
     @property
     def model(self) -> ModelTag:
@@ -98,11 +122,17 @@ class Calibration:
 
 def calibrate_scores(target: ScoreArray, nontarget: ScoreArray, model: ModelTag, norm: Norm, target_far: float,
                      protocol: dict[str, Any]) -> Calibration:
-    """Threshold for ``target_far`` plus EER and the FAR/FRR actually obtained at that threshold."""
+    """Threshold for ``target_far`` plus EER and the FAR/FRR actually obtained at that threshold.
+
+    The inconclusive margin is the distance from that threshold to the one for a ten times smaller FAR: a
+    caller is ``verified`` only where impostors are ten times rarer, and ``not_verified`` as far below.
+    """
     threshold = threshold_at_far(nontarget, target_far)
     far, frr = error_rates(target, nontarget, threshold)
     rate, _ = eer(target, nontarget)
-    return Calibration(model.model_id, model.version, norm, threshold, target_far, rate, far, frr, protocol)
+    margin = max(0.0, threshold_at_far(nontarget, target_far / 10) - threshold)
+    return Calibration(model.model_id, model.version, norm, threshold, target_far, rate, far, frr, protocol,
+                       margin=margin)
 
 
 def load_calibration(path: Path, expected: ModelTag | None = None) -> Calibration:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from pathlib import Path
+
+import numpy as np
 
 from biometrics.errors import DatasetError
 
@@ -54,3 +57,24 @@ def speaker_files(root: Path, flat_pattern: str | None = None) -> dict[str, list
         how = f"no file matches {flat_pattern!r}" if flat_pattern else "no speaker sub-directory with audio"
         raise DatasetError(root, how)
     return {spk: sorted(files, key=_natural) for spk, files in sorted(speakers.items())}
+
+
+SPLITS = ("tune", "cohort", "eval")
+
+
+def split_speakers(speakers: Sequence[str], seed: int, shares: tuple[float, float] = (0.5, 0.25)
+                   ) -> dict[str, list[str]]:
+    """Speakers (never files) into disjoint ``tune`` / ``cohort`` / ``eval`` lists with a fixed seed.
+
+    ``shares`` are the tune and cohort fractions; eval gets the rest. Names are sorted before shuffling,
+    so the split depends only on the set of names and the seed.
+    """
+    if shares[0] <= 0 or shares[1] <= 0 or sum(shares) >= 1:
+        raise ValueError(f"tune and cohort shares {shares} must be positive and leave speakers for eval")
+    names = sorted(set(speakers))
+    order = [names[i] for i in np.random.default_rng(seed).permutation(len(names))]
+    n_tune, n_cohort = round(shares[0] * len(order)), round(shares[1] * len(order))
+    if min(n_tune, n_cohort, len(order) - n_tune - n_cohort) < 1:
+        raise DatasetError(Path("."), f"{len(order)} speakers are too few to split three ways")
+    return {"tune": sorted(order[:n_tune]), "cohort": sorted(order[n_tune : n_tune + n_cohort]),
+            "eval": sorted(order[n_tune + n_cohort :])}

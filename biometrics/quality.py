@@ -27,6 +27,13 @@ SHORT = "insufficient_speech"
 CLIPPED = "clipping"
 QUIET = "too_quiet"
 NOISY = "too_noisy"
+# What the operator does next, per refusal (part of every reason string).
+ADVICE = {
+    SHORT: "add more recordings of the customer speaking (call recordings count too)",
+    CLIPPED: "lower the recording gain or move the microphone away, then record again",
+    QUIET: "raise the recording gain or record closer to the microphone",
+    NOISY: "record again in a quieter place (no TV, traffic or other voices), or use another call's audio",
+}
 
 
 @dataclass(frozen=True)
@@ -79,12 +86,14 @@ def assess(split: SpeechSplit, settings: BiometricsSettings, min_speech_s: float
     snr = snr_db(split)
     reasons: list[str] = []
     if split.net_speech_s < min_speech_s:
-        reasons.append(f"{SHORT}: {split.net_speech_s:.1f} s of speech, need {min_speech_s:.1f} s")
+        reasons.append(f"{SHORT}: {split.net_speech_s:.1f} s of speech, need {min_speech_s:.1f} s; "
+                       f"{ADVICE[SHORT]}")
     if clip > settings.max_clipping_ratio:
         reasons.append(f"{CLIPPED}: {clip:.2%} of speech samples at full scale, limit "
-                       f"{settings.max_clipping_ratio:.2%}")
+                       f"{settings.max_clipping_ratio:.2%}; {ADVICE[CLIPPED]}")
     if level < settings.min_level_dbfs:
-        reasons.append(f"{QUIET}: speech level {level:.1f} dBFS, need {settings.min_level_dbfs:.1f} dBFS")
+        reasons.append(f"{QUIET}: speech level {level:.1f} dBFS, need {settings.min_level_dbfs:.1f} dBFS; "
+                       f"{ADVICE[QUIET]}")
     if snr < settings.min_snr_db:
-        reasons.append(f"{NOISY}: SNR {snr:.1f} dB, need {settings.min_snr_db:.1f} dB")
+        reasons.append(f"{NOISY}: SNR {snr:.1f} dB, need {settings.min_snr_db:.1f} dB; {ADVICE[NOISY]}")
     return QualityReport(not reasons, reasons, split.net_speech_s, clip, snr, level)

@@ -112,8 +112,9 @@ class VoiceprintEngine:
         if speech.speech.size:
             score = self.scorer.score(enrolled, self.encoder.voiceprint(speech.segments, cache))
         cal = self.calibration
-        decision = decide(score, cal.threshold, self.settings.inconclusive_margin, speech.net_speech_s,
-                          self.settings.verify_min_speech_s)
+        margin = self.settings.inconclusive_margin
+        decision = decide(score, cal.threshold, cal.inconclusive_margin if margin is None else margin,
+                          speech.net_speech_s, self.settings.verify_min_speech_s)
         if any(code != SHORT for code in report.codes()):
             decision = "inconclusive"
         return Verification(score, cal.threshold, decision, speech.net_speech_s, self.model.model_id,

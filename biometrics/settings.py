@@ -56,9 +56,10 @@ class BiometricsSettings(BaseModel):
     asnorm_top_k: int = Field(50, ge=1, description="AS-norm: cohort scores averaged per side when "
                               "calibrating (the calibration file records the value actually used).")
     target_far: float = Field(0.01, gt=0, lt=1, description="False-accept rate the threshold is set for.")
-    inconclusive_margin: float = Field(0.5, ge=0, description="Scores within this distance of the threshold "
-                                       "are inconclusive (units of the calibrated score: z-units for "
-                                       "snorm/asnorm, cosine for none).")
+    inconclusive_margin: float | None = Field(None, ge=0, description="Scores within this distance of the "
+                                              "threshold are inconclusive, in units of the calibrated score "
+                                              "(cosine for norm none, z-units for snorm/asnorm). None: the "
+                                              "calibration file's margin (0.5 for files that have none).")
     key_file: Path | None = Field(None, description="File with the 256-bit template key (32 raw bytes or 64 "
                                   "hex chars). Takes precedence over key_env. Never stored in the database.")
     key_env: str = Field("HOTLINE_VOICEPRINT_KEY", description="Environment variable with the template key "

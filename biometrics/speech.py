@@ -155,3 +155,23 @@ def group_segments(segments: Sequence[Pcm], seconds: float, min_fraction: float 
     if current and filled >= min_fraction * size:
         groups.append(current)
     return groups
+
+
+def speech_clips(segments: Sequence[Pcm], seconds: float) -> list[list[Pcm]]:
+    """Consecutive, non-overlapping clips of exactly ``seconds`` of speech each (pieces of ``segments``);
+    the remainder shorter than ``seconds`` is dropped."""
+    size = max(1, round(seconds * SAMPLE_RATE))
+    clips: list[list[Pcm]] = []
+    current: list[Pcm] = []
+    filled = 0
+    for seg in segments:
+        start = 0
+        while start < seg.size:
+            take = min(seg.size - start, size - filled)
+            current.append(seg[start : start + take])
+            filled += take
+            start += take
+            if filled == size:
+                clips.append(current)
+                current, filled = [], 0
+    return clips

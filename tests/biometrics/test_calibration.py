@@ -63,7 +63,7 @@ def test_calibration_file_round_trip(tmp_path: Path) -> None:
     cal.save(path)
     data = json.loads(path.read_text())
     assert set(data) == {"model_id", "version", "norm", "threshold", "target_far", "eer", "far", "frr",
-                         "protocol", "created_at"}
+                         "protocol", "created_at", "margin"}
     back = load_calibration(path, TAG)
     assert back == cal and back.top_k == 7
     with pytest.raises(ModelMismatchError):
@@ -90,3 +90,27 @@ def test_decisions() -> None:
 def test_calibration_defaults() -> None:
     cal = Calibration("m", "1", "snorm", 1.0, 0.01, 0.02, 0.01, 0.05)
     assert cal.model == TAG and cal.top_k == 50 and cal.created_at.endswith("+00:00")
+
+
+def test_min_dcf_known_answers() -> None:
+    from biometrics.calibration import min_dcf
+
+    assert min_dcf([1.0, 2.0], [-1.0, 0.0]) == 0.0  # separable: a threshold with no error
+    # one impostor above every target: reject all (cost p_target) or accept the top impostor
+    same = min_dcf([0.0, 0.0], [1.0] + [-1.0] * 99, p_target=0.5)
+    assert same == pytest.approx(0.01 * 0.5 / 0.5)
+    assert min_dcf([0.0], [0.0]) == pytest.approx(1.0)  # no better than a trivial system
+    with pytest.raises(CalibrationError):
+        min_dcf([], [1.0])
+
+
+def test_the_inconclusive_margin_comes_with_the_calibration() -> None:
+    from biometrics.calibration import calibrate_scores
+
+    rng = np.random.default_rng(3)
+    tgt, non = rng.normal(0.8, 0.05, 500), rng.normal(0.3, 0.1, 20000)
+    cal = calibrate_scores(tgt, non, ModelTag("m", "1"), "none", 0.01, {})
+    assert cal.margin == pytest.approx(threshold_at_far(non, 0.001) - cal.threshold)
+    assert 0 < cal.inconclusive_margin < 0.5  # cosine units, not the z-units of the old default
+    legacy = Calibration("m", "1", "snorm", 2.0, 0.01, 0.01, 0.01, 0.01)
+    assert legacy.inconclusive_margin == 0.5

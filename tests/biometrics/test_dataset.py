@@ -42,3 +42,19 @@ def test_errors(tmp_path: Path) -> None:
         pattern_regex("{digit}_{index}.wav")
     m = pattern_regex("call-{speaker}-{n}.wav").fullmatch("call-ann-lee-3.wav")
     assert m is not None and m.group("speaker") == "ann-lee"
+
+
+def test_speakers_are_split_three_ways_by_speaker_with_a_fixed_seed() -> None:
+    from biometrics.dataset import split_speakers
+
+    names = [f"s{i:03d}" for i in range(126)]
+    split = split_speakers(names, seed=7)
+    assert [len(split[k]) for k in ("tune", "cohort", "eval")] == [63, 32, 31]
+    assert set(split["tune"]) | set(split["cohort"]) | set(split["eval"]) == set(names)
+    assert not set(split["tune"]) & set(split["eval"]) and not set(split["cohort"]) & set(split["eval"])
+    assert split_speakers(list(reversed(names)), seed=7) == split  # order of the input does not matter
+    assert split_speakers(names, seed=8) != split
+    with pytest.raises(DatasetError):
+        split_speakers(["a", "b"], seed=0)
+    with pytest.raises(ValueError):
+        split_speakers(names, seed=0, shares=(0.7, 0.3))

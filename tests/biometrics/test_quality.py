@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from biometrics.quality import CLIPPED, NOISY, QUIET, SHORT, assess, clipping_ratio, level_dbfs
+from biometrics.quality import ADVICE, CLIPPED, NOISY, QUIET, SHORT, assess, clipping_ratio, level_dbfs
 from biometrics.settings import BiometricsSettings
 from biometrics.speech import split_speech
 from tests.biometrics.conftest import with_gaps
@@ -35,21 +35,21 @@ def test_clean_speech_passes(clean: np.ndarray) -> None:
 def test_too_little_speech(fsdd_pcm: dict[str, list[np.ndarray]]) -> None:
     codes, reasons = _check(with_gaps(fsdd_pcm["george"][:4]))
     assert codes == [SHORT]
-    assert "need 8.0 s" in reasons[0]
+    assert "need 8.0 s" in reasons[0] and reasons[0].endswith(ADVICE[SHORT])  # says what to do next
 
 
 def test_clipping(clean: np.ndarray) -> None:
     loud = np.clip(clean.astype(np.int32) * 30, -32768, 32767).astype(np.int16)
     codes, reasons = _check(loud)
     assert CLIPPED in codes and SHORT not in codes
-    assert "full scale" in reasons[codes.index(CLIPPED)]
+    assert "full scale" in reasons[codes.index(CLIPPED)] and ADVICE[CLIPPED] in reasons[codes.index(CLIPPED)]
 
 
 def test_too_quiet(clean: np.ndarray) -> None:
     quiet = np.round(clean.astype(np.float64) * 10 ** (-24 / 20)).astype(np.int16)  # about -49 dBFS
     codes, reasons = _check(quiet)
     assert QUIET in codes
-    assert "dBFS" in reasons[codes.index(QUIET)]
+    assert "dBFS" in reasons[codes.index(QUIET)] and ADVICE[QUIET] in reasons[codes.index(QUIET)]
 
 
 def test_noisy(clean: np.ndarray) -> None:
@@ -58,7 +58,7 @@ def test_noisy(clean: np.ndarray) -> None:
     noisy = np.clip(clean + noise, -32768, 32767).astype(np.int16)
     codes, reasons = _check(noisy)
     assert NOISY in codes
-    assert "SNR" in reasons[codes.index(NOISY)]
+    assert "SNR" in reasons[codes.index(NOISY)] and ADVICE[NOISY] in reasons[codes.index(NOISY)]
 
 
 def test_helpers() -> None:

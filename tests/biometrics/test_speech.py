@@ -58,3 +58,13 @@ def test_merge_and_group() -> None:
     assert [[p.size for p in g] for g in group_segments(ones, 1.0, min_fraction=1.0)] == [[6000, 6000, 6000]]
     assert [[p.size for p in g] for g in group_segments([np.ones(40000, np.int16)], 1.0)] == [
         [16000], [16000], [8000]]
+
+
+def test_speech_clips_are_exact_and_never_overlap() -> None:
+    from biometrics.speech import speech_clips
+
+    segs = [np.arange(n, dtype=np.int16) for n in (16000, 30000, 7000, 40000)]  # 5.8 s in all
+    clips = speech_clips(segs, 2.0)
+    assert [sum(p.size for p in c) for c in clips] == [32000, 32000]  # the last 1.8 s is dropped
+    assert np.array_equal(np.concatenate([p for c in clips for p in c]), np.concatenate(segs)[:64000])
+    assert speech_clips(segs, 10.0) == []
