@@ -23,11 +23,12 @@ from typing import Any
 import numpy as np
 
 from biometrics.calibration import Calibration, calibrate_scores
+from biometrics.channel import Channel, load_call_audio
 from biometrics.cohort import Cohort
 from biometrics.errors import DatasetError
 from biometrics.pooling import Progress, SegmentEncoder
 from biometrics.settings import Norm
-from biometrics.speech import group_segments, load_speech
+from biometrics.speech import group_segments, split_speech
 from biometrics.trials import Labeled, TrialSet, score_matrix, split_scores
 from media.frame import Pcm
 
@@ -45,6 +46,7 @@ class Protocol:
     seed: int = 0
     vad_aggressiveness: int = 2
     vad_padding_ms: int = 90
+    channel: Channel = "none"  # PCMU/PCMA: pass every file through the telephone channel first
 
     def describe(self) -> dict[str, Any]:
         """JSON-ready parameters plus a one-line summary."""
@@ -60,7 +62,8 @@ def _cut(speaker: str, files: Sequence[Path], proto: Protocol, rng: np.random.Ge
          ) -> tuple[list[Piece], list[Piece], list[Piece]]:
     order = [files[i] for i in rng.permutation(len(files))]
     n_cohort = round(proto.cohort_share * len(order))
-    load = [load_speech(f, proto.vad_aggressiveness, proto.vad_padding_ms).segments for f in order]
+    load = [split_speech(load_call_audio(f, proto.channel), proto.vad_aggressiveness, proto.vad_padding_ms).segments
+            for f in order]
 
     def segs(part: list[tuple[Pcm, ...]]) -> list[Pcm]:
         return [seg for file_segments in part for seg in file_segments]

@@ -32,11 +32,13 @@ class BiometricsSettings(BaseModel):
         "speechbrain/spkrec-ecapa-voxceleb (fetched from the Hugging Face hub on first use).")
     speechbrain_savedir: Path | None = Field(
         None, description="Where speechbrain links/copies the model files (default: a temporary directory).")
-    pooling: Pooling = Field("segments", description="segments: average the embeddings of each VAD segment "
-                             "(utterance); concat: embed all speech at once. Part of the model version.")
+    pooling: Pooling = Field("concat", description="concat: embed all speech at once; segments: average the "
+                             "embeddings of each VAD segment (utterance). Part of the model version. concat "
+                             "measured better on real telephone speech (benchmarks/voiceprint.py, tune split).")
     vad_aggressiveness: int = Field(2, ge=0, le=3, description="webrtcvad mode used to keep speech only.")
     vad_padding_ms: int = Field(90, ge=0, le=600, description="Audio kept around each voiced run (30 ms steps).")
-    min_enroll_speech_s: float = Field(8.0, gt=0, description="Net speech needed to enrol.")
+    min_enroll_speech_s: float = Field(6.0, gt=0, description="Net speech needed to enrol (6 s: the longest "
+                                       "whole second that 3 read sentences reach for 95% of the tune speakers).")
     verify_min_speech_s: float = Field(3.0, gt=0, description="Net speech before the first verification.")
     verify_max_speech_s: float = Field(20.0, gt=0, description="Passive verification stops after this much "
                                        "net speech (the last score uses exactly this much).")

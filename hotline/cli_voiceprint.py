@@ -53,8 +53,8 @@ def calibrate_cmd(
                                      "--fsdd / --flat-pattern)."),
     target_far: float = typer.Option(0.01, "--target-far", min=1e-6, max=0.5, help="False-accept rate to set "
                                      "the threshold for."),
-    norm: NormChoice = typer.Option(NormChoice.snorm, "--norm", help="Score normalisation (asnorm's K depends "
-                                    "on the cohort size, which differs between calibration and production)."),
+    norm: NormChoice = typer.Option(NormChoice.none, "--norm", help="Score normalisation: none (raw cosine, "
+                                    "measured best on real telephone speech), snorm or asnorm."),
     out: Path = typer.Option(Path("voiceprint-calibration.json"), "--out", metavar="FILE",
                              help="Calibration JSON to write."),
     cohort_out: Path | None = typer.Option(None, "--cohort-out", metavar="FILE", help="Cohort .npz to write "
@@ -66,7 +66,7 @@ def calibrate_cmd(
                                             help="Flat folder whose names match PATTERN, e.g. "
                                             "'{digit}_{speaker}_{index}.wav' (needs a {speaker} field)."),
     enroll_s: float | None = typer.Option(None, "--enroll-s", min=0.5, help="Speech per enrolment (default: "
-                                          "min_enroll_speech_s, 8 s)."),
+                                          "min_enroll_speech_s, 6 s)."),
     probe_s: float | None = typer.Option(None, "--probe-s", min=0.5, help="Speech per probe (default: "
                                          "verify_min_speech_s, 3 s: the first passive decision)."),
     enrollments: int = typer.Option(3, "--enrollments", min=1, help="Enrolments per speaker."),
@@ -75,7 +75,10 @@ def calibrate_cmd(
     cohort_entry_s: float | None = typer.Option(None, "--cohort-entry-s", min=0.5, help="Speech per cohort "
                                                 "entry (default: cohort_entry_speech_s, 3 s)."),
     top_k: int | None = typer.Option(None, "--top-k", min=1, help="AS-norm K (default: asnorm_top_k, 50)."),
-    pooling: str = typer.Option("segments", "--pooling", help="segments (average per VAD segment) or concat."),
+    pooling: str = typer.Option("concat", "--pooling", help="concat (embed all speech at once) or segments."),
+    channel: str = typer.Option("none", "--channel", help="none: the files are call audio already (Hotline's "
+                                "recordings); PCMU or PCMA: pass each file through 8 kHz G.711 first, as a "
+                                "caller's voice would be."),
     backend: str = typer.Option("resemblyzer", "--backend", help="resemblyzer or speechbrain."),
     speechbrain_source: str | None = typer.Option(None, "--speechbrain-source", metavar="DIR",
                                                   help="Local ECAPA model directory for --backend speechbrain."),
@@ -84,6 +87,8 @@ def calibrate_cmd(
     try:
         settings = BiometricsSettings.model_validate(
             {"backend": backend, "speechbrain_source": speechbrain_source, "pooling": pooling})
+        if channel not in ("none", "PCMU", "PCMA"):
+            raise ValueError(f"--channel must be none, PCMU or PCMA, not {channel!r}")
     except ValueError as exc:
         raise _fail(f"invalid option: {exc}", 2) from None
     pattern = flat_pattern or (FSDD_PATTERN if fsdd else None)
@@ -94,6 +99,7 @@ def calibrate_cmd(
         cohort_entry_speech_s=cohort_entry_s or settings.cohort_entry_speech_s,
         top_k=top_k or settings.asnorm_top_k, seed=seed,
         vad_aggressiveness=settings.vad_aggressiveness, vad_padding_ms=settings.vad_padding_ms,
+        channel=channel,  # type: ignore[arg-type]  # checked above
     )
     console = Console()
     try:

@@ -26,11 +26,12 @@ THRESHOLD = 3.0
 
 @pytest.fixture(scope="module")
 def engine(embedder: ResemblyzerEmbedder, fsdd_files: dict[str, list]) -> VoiceprintEngine:
-    encoder = SegmentEncoder(embedder)
+    encoder = SegmentEncoder(embedder, "segments")
     tag = encoder.model
     cohort = build_cohort(encoder, {"jackson": fsdd_files["jackson"]}, 3.0)
     cal = Calibration(tag.model_id, tag.version, "snorm", THRESHOLD, 0.01, 0.0, 0.0, 0.0)
-    settings = BiometricsSettings(verify_min_speech_s=3.0, update_every_s=1.5, verify_max_speech_s=6.0)
+    settings = BiometricsSettings(verify_min_speech_s=3.0, update_every_s=1.5, verify_max_speech_s=6.0,
+                                  pooling="segments")
     return VoiceprintEngine(settings, embedder, Scorer(cohort, "snorm"), cal)
 
 
@@ -124,13 +125,17 @@ def test_passive_flush_and_impostor(engine: VoiceprintEngine, george: Voiceprint
 
 
 def test_shipped_configuration_loads(fsdd_pcm: dict[str, list[np.ndarray]]) -> None:
-    # configs/voiceprint/{calibration.json,cohort.npz} must match the installed model (rebuild them if not).
-    # The shipped cohort holds every FSDD speaker, so FSDD voices cannot be judged against it here: in
-    # production neither the customer nor the caller is in the cohort.
+    # configs/voiceprint/{calibration.json,cohort.npz} must match the installed model (rebuild them with
+    # `python -m benchmarks.voiceprint --ship` if not): raw cosine of whole-speech embeddings, calibrated on
+    # speakers-dev through G.711, with a margin in cosine units.
     engine = VoiceprintEngine.from_settings(BiometricsSettings())
-    assert engine.calibration.norm == "snorm" and engine.scorer.cohort is not None
-    assert engine.model == engine.calibration.model == engine.scorer.cohort.model
-    assert engine.scorer.top_k == engine.calibration.top_k
-    result = engine.verify(engine.enroll_from_pcm([with_gaps(fsdd_pcm["lucas"][:30])]).embedding,
-                           with_gaps(fsdd_pcm["lucas"][30:]))
-    assert result.score is not None and result.threshold == engine.calibration.threshold
+    cal = engine.calibration
+    assert cal.norm == "none" and engine.scorer.cohort is None and engine.model == cal.model
+    assert cal.protocol["channel"] == "PCMU" and cal.protocol["split"] == "cohort" and cal.far <= 0.01
+    assert 0.5 < cal.threshold < 1.0 and 0 < cal.inconclusive_margin < 0.2
+    lucas = fsdd_pcm["lucas"]
+    enrolled = engine.enroll_from_pcm([with_gaps(lucas[:30])]).embedding
+    same = engine.verify(enrolled, with_gaps(lucas[30:]))
+    other = engine.verify(enrolled, with_gaps(fsdd_pcm["george"][30:]))
+    assert same.score is not None and other.score is not None and same.score > other.score
+    assert same.threshold == cal.threshold

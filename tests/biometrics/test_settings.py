@@ -10,7 +10,8 @@ from biometrics.settings import DEFAULT_CALIBRATION, DEFAULT_COHORT, BiometricsS
 
 def test_defaults() -> None:
     s = BiometricsSettings()
-    assert (s.min_enroll_speech_s, s.verify_min_speech_s, s.target_far) == (8.0, 3.0, 0.01)
+    assert (s.min_enroll_speech_s, s.verify_min_speech_s, s.target_far) == (6.0, 3.0, 0.01)
+    assert s.pooling == "concat" and s.inconclusive_margin is None  # the calibration's margin
     assert s.key_env == "HOTLINE_VOICEPRINT_KEY" and s.backend == "resemblyzer" and not s.enabled
     assert s.cohort_file == DEFAULT_COHORT and s.calibration_file == DEFAULT_CALIBRATION
     assert DEFAULT_COHORT.parent.name == "voiceprint"
