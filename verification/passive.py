@@ -39,12 +39,14 @@ class CallVerification:
         self._frames: deque[AudioFrame] = deque(maxlen=int(KEEP_S * 1000 / FRAME_MS))
         self._tasks: set[asyncio.Task[None]] = set()
         self._generation = 0
+        self._claimed_by: Principal = SYSTEM  # who set the claimed customer: the audit names them
 
     async def claim(self, customer_id: str | None, who: Principal, reason: str) -> dict[str, Any]:
         """Set the claimed customer (None: nobody matches) and start verifying against them."""
         self._generation += 1
         self._verifier = None
         self.customer_id = customer_id
+        self._claimed_by = who
         await self.store.submit(self.store.calls.set_customer, self.call_id, customer_id)  # parked if the DB is down
         self.publish(CustomerClaimed(customer_id=customer_id, reason=reason, by=who.role))
         if self.vp is None:
@@ -110,7 +112,7 @@ class CallVerification:
             return  # the claimed customer changed meanwhile
         outcome: VerifyOutcome = self.vp.outcome(result, self.customer_id)
         body = outcome.to_json() | {"final": check.final, "check": check.index}
-        await self.vp.audit(SYSTEM, "passive_verify", outcome.decision, self.customer_id, self.call_id,
+        await self.vp.audit(self._claimed_by, "passive_verify", outcome.decision, self.customer_id, self.call_id,
                             outcome.to_json())
         await self._report(body)
 
