@@ -60,7 +60,8 @@ class CallService:
         self.recorder: LegRecorder | None = None
         self.sdp = SdpBuilder(ctx.settings.media.rtp_host, user_agent=ctx.settings.sip.user_agent)
         self._media_seen = False
-        self.verification = CallVerification(ctx.voiceprints, ctx.store, self.id, self._publish)
+        self.verification = CallVerification(ctx.voiceprints, ctx.store, self.id, self._publish,
+                                             call.info.number_trust)
         self._asr_tasks: list[asyncio.Task[None]] = []
         self.routing: CallRouting | None = None
         self.ended = False

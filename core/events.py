@@ -165,6 +165,9 @@ class VerificationResult(CallEventModel):
     model_id: str | None = None
     final: bool = False
     check: int = 0
+    risk: Literal["low", "medium", "high"] | None = None
+    reasons: list[str] = Field(default_factory=list)
+    reason: str | None = None  # why there is no score (unavailable, too little speech)
 
 
 class CustomerProfileShown(CallEventModel):

@@ -28,8 +28,10 @@ Publish = Callable[[CallEventModel], None]
 class CallVerification:
     """Scores the caller's speech as it arrives; publishes ``verification`` events and stores the latest."""
 
-    def __init__(self, voiceprints: Voiceprints | None, store: Store, call_id: str, publish: Publish) -> None:
+    def __init__(self, voiceprints: Voiceprints | None, store: Store, call_id: str, publish: Publish,
+                 number_trust: str | None = None) -> None:
         self.vp = voiceprints
+        self.number_trust = number_trust  # of the caller's number: part of every verdict's risk
         self.store = store
         self.call_id = call_id
         self.publish = publish
@@ -110,7 +112,7 @@ class CallVerification:
             return
         if generation != self._generation:
             return  # the claimed customer changed meanwhile
-        outcome: VerifyOutcome = self.vp.outcome(result, self.customer_id)
+        outcome: VerifyOutcome = self.vp.outcome(result, self.customer_id, self.number_trust)
         body = outcome.to_json() | {"final": check.final, "check": check.index}
         await self.vp.audit(self._claimed_by, "passive_verify", outcome.decision, self.customer_id, self.call_id,
                             outcome.to_json())

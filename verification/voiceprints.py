@@ -23,6 +23,7 @@ from core.roles import Principal
 from media.frame import Pcm
 from store.records import TemplateRecord
 from store.store import Store
+from verification.risk import Risk, assess_risk
 
 log = logging.getLogger("hotline.voiceprint")
 T = TypeVar("T")
@@ -49,12 +50,18 @@ class VerifyOutcome:
     net_speech_s: float
     customer_id: str | None
     model_id: str | None = None
+    number_trust: str | None = None  # of the caller's number, when the audio is a call's
+
+    def risk(self) -> tuple[Risk, list[str]]:
+        """Risk level and its reasons (:func:`verification.risk.assess_risk`)."""
+        return assess_risk(self.decision, self.score, self.threshold, self.net_speech_s, self.number_trust)
 
     def to_json(self) -> dict[str, Any]:
         """JSON-ready dict."""
+        risk, reasons = self.risk()
         return {"decision": self.decision, "score": None if self.score is None else round(self.score, 4),
                 "threshold": self.threshold, "net_speech_s": round(self.net_speech_s, 2),
-                "customer_id": self.customer_id, "model_id": self.model_id}
+                "customer_id": self.customer_id, "model_id": self.model_id, "risk": risk, "reasons": reasons}
 
 
 def check_consent(consent: dict[str, Any] | None) -> dict[str, Any]:
@@ -131,9 +138,10 @@ class Voiceprints:
         await self._audit(who, "verify", outcome.decision, customer_id, call_id, outcome.to_json())
         return outcome
 
-    def outcome(self, v: Verification, customer_id: str | None) -> VerifyOutcome:
-        """Engine result as the API's outcome."""
-        return VerifyOutcome(v.decision, v.score, round(v.threshold, 4), v.net_speech_s, customer_id, v.model_id)
+    def outcome(self, v: Verification, customer_id: str | None, number_trust: str | None = None) -> VerifyOutcome:
+        """Engine result as the API's outcome (``number_trust``: the caller's, for a call's audio)."""
+        return VerifyOutcome(v.decision, v.score, round(v.threshold, 4), v.net_speech_s, customer_id, v.model_id,
+                             number_trust)
 
     async def delete(self, who: Principal, customer_id: str) -> bool:
         """Hard-delete a template."""

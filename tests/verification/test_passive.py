@@ -42,7 +42,7 @@ async def test_passive_checks_are_audited_under_whoever_claimed_the_customer(tmp
         await vp.enroll(security, cid, [_speech("george", range(0, 3))], CONSENT, ["fixture"])
         store.calls.create("call1", "sip-1", "+380441110001", None, "100", "en")
         events: list[CallEventModel] = []
-        verification = CallVerification(vp, store, "call1", events.append)
+        verification = CallVerification(vp, store, "call1", events.append, "unverified")
         agent = Principal(7, "agent", "anna")
         claimed: dict[str, Any] = await verification.claim(cid, agent, "selected by the agent")
         assert claimed["decision"] == "pending"
@@ -52,7 +52,9 @@ async def test_passive_checks_are_audited_under_whoever_claimed_the_customer(tmp
         await verification.finish()
         checks = [e for e in store.audit.entries(cid) if e.action == "passive_verify"]
         assert checks and all((e.actor, e.role) == ("anna#7", "agent") for e in checks)  # never "system"
-        assert any(e.type == "verification" for e in events)
+        verdicts = [e for e in events if e.type == "verification" and e.risk is not None]  # type: ignore[attr-defined]
+        assert verdicts and all(v.risk in ("medium", "high") for v in verdicts)  # type: ignore[attr-defined]
+        assert "caller number: unverified (untrusted source)" in verdicts[-1].reasons  # type: ignore[attr-defined]
     finally:
         vp.close()
         store.close()

@@ -126,14 +126,15 @@ def test_back_office_verify_accepts_the_speaker_and_rejects_another(bio, custome
                     files={"file": (same.name, same.read_bytes(), "audio/wav")}).json()
         bad = c.post("/api/v1/voiceprints/verify", data={"customer_id": customers["george"]},
                      files={"file": (other.name, other.read_bytes(), "audio/wav")}).json()
-    assert set(ok) == {"score", "decision", "threshold", "net_speech_s"}
+    assert set(ok) == {"score", "decision", "threshold", "net_speech_s", "risk", "reasons"}
+    assert bad["risk"] == "high" and ok["risk"] in ("low", "medium") and any("replay" in r for r in ok["reasons"])
     assert ok["decision"] == "verified", ok
     assert bad["decision"] == "not_verified", bad
     assert ok["score"] > ok["threshold"] > bad["score"]
     with client(bio, "admin") as c:  # the decision, not the raw score or threshold: those are security's
         admin = c.post("/api/v1/voiceprints/verify", data={"customer_id": customers["george"]},
                        files={"file": (same.name, same.read_bytes(), "audio/wav")}).json()
-    assert admin == {"decision": "verified", "net_speech_s": ok["net_speech_s"]}
+    assert admin == {k: ok[k] for k in ("decision", "risk", "reasons", "net_speech_s")}
 
 
 def test_templates_are_encrypted_at_rest(bio, customers):

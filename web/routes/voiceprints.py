@@ -117,8 +117,8 @@ async def verify(
     file: UploadFile = File(..., description="WAV or FLAC"),
     who: Principal = Depends(VERIFY),
 ) -> dict[str, Any]:
-    """Back-office check of a recording against a customer's voiceprint: the decision for security and admin,
-    the raw score and threshold for security only."""
+    """Back-office check of a recording against a customer's voiceprint: the decision, its risk and reasons
+    for security and admin; the raw score and threshold for security only."""
     ctx = context(request)
     vp = _voiceprints(ctx)
     await _require_customer(ctx, customer_id)
@@ -127,8 +127,9 @@ async def verify(
     except TemplateCryptoError as exc:
         raise HTTPException(503, f"the customer's voiceprint cannot be opened: {exc}") from None
     body = outcome.to_json()
-    shown = ("score", "decision", "threshold", "net_speech_s") if who.role == "security" else ("decision",
-                                                                                             "net_speech_s")
+    shown: tuple[str, ...] = ("decision", "risk", "reasons", "net_speech_s")
+    if who.role == "security":
+        shown += ("score", "threshold")
     return {k: body[k] for k in shown}
 
 

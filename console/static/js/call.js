@@ -145,14 +145,19 @@ export class CallDesk {
     const badge = $("identity");
     if (!v) {
       badge.dataset.decision = "none";
+      badge.dataset.risk = "";
+      badge.title = "";
       badge.textContent = "no check yet";
       return;
     }
     let label = DECISIONS[v.decision] || v.decision;
+    if (v.risk) label += ` · ${v.risk} risk`;
     if (typeof v.score === "number") label += ` · score ${v.score.toFixed(2)}`;
     if (typeof v.threshold === "number") label += ` (threshold ${v.threshold.toFixed(2)})`;
     if (v.reason) label += ` · ${v.reason}`;
     badge.dataset.decision = v.decision;
+    badge.dataset.risk = v.risk || "";
+    badge.title = (v.reasons || []).join("\n");  // margin, speech, replay check, number trust
     badge.textContent = label;
   }
 
