@@ -58,3 +58,24 @@ async def test_passive_checks_are_audited_under_whoever_claimed_the_customer(tmp
     finally:
         vp.close()
         store.close()
+
+
+@pytest.mark.asyncio
+async def test_a_caller_who_says_too_little_gets_an_inconclusive_verdict_with_the_reason(tmp_path: Path) -> None:
+    store = Store(f"sqlite:///{tmp_path / 'vp.db'}")
+    store.migrate()
+    engine = VoiceprintEngine.from_settings(BiometricsSettings())
+    vp = Voiceprints(BiometricsSettings(), engine, TemplateCipher(bytes(range(32))), store)
+    try:
+        cid = store.customers.create("George", [])
+        await vp.enroll(Principal(1, "security", "sec"), cid, [_speech("george", range(0, 3))], CONSENT, ["fixture"])
+        events: list[CallEventModel] = []
+        verification = CallVerification(vp, store, "call2", events.append, "asserted")
+        await verification.claim(cid, Principal(0, "system", "hotline"), "caller number")
+        await verification.finish()  # hung up before saying anything
+        last = events[-1]
+        assert last.type == "verification" and last.decision == "inconclusive"  # type: ignore[attr-defined]
+        assert last.reason == "the caller said too little to verify" and last.final  # type: ignore[attr-defined]
+    finally:
+        vp.close()
+        store.close()
