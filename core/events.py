@@ -12,7 +12,7 @@ events reach CRMs through the interaction that the call hands to the timeline at
 
 from __future__ import annotations
 
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
@@ -38,11 +38,10 @@ class CallEventModel(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
     type: str
-    ENVELOPE: ClassVar[frozenset[str]] = ENVELOPE_KEYS
 
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
-        clash = cls.ENVELOPE.intersection(n for n in cls.model_fields if n != "type")
+        clash = ENVELOPE_KEYS.intersection(n for n in cls.model_fields if n != "type")
         if clash:
             raise EnvelopeFieldError(cls.__name__, frozenset(clash))
 
