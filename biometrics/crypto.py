@@ -114,6 +114,31 @@ class TemplateCipher:
         plain = voiceprint.vector.astype("<f4").tobytes()
         return header + self._aead.encrypt(header[5:], plain, self._aad(header, customer_id, voiceprint.model))
 
+    def seal_bytes(self, plain: bytes, purpose: str, owner: str) -> bytes:
+        """Encrypt other biometric data (e.g. a replay fingerprint) bound to ``purpose`` and ``owner``.
+
+        Same blob layout as a template; a blob sealed for one purpose or owner does not open as another.
+        """
+        header = bytes([FORMAT_VERSION]) + self._key_id + os.urandom(NONCE_BYTES)
+        return header + self._aead.encrypt(header[5:], plain, self._data_aad(header, purpose, owner))
+
+    def open_bytes(self, blob: bytes, purpose: str, owner: str) -> bytes:
+        """Decrypt a blob made by :meth:`seal_bytes` with the same ``purpose`` and ``owner``."""
+        if len(blob) < HEADER_BYTES + 16 or blob[0] != FORMAT_VERSION:
+            raise TemplateIntegrityError(owner, None, f"not a version-{FORMAT_VERSION} sealed blob")
+        header, body = blob[:HEADER_BYTES], blob[HEADER_BYTES:]
+        if header[1:5] != self._key_id:
+            raise TemplateKeyError(header[1:5].hex(), f"sealed with another key; the loaded key has id {self.key_id}")
+        try:
+            return self._aead.decrypt(header[5:], body, self._data_aad(header, purpose, owner))
+        except InvalidTag as exc:
+            raise TemplateIntegrityError(owner, None, f"authentication failed: the {purpose} blob was altered, "
+                                         "or belongs to another customer") from exc
+
+    @staticmethod
+    def _data_aad(header: bytes, purpose: str, owner: str) -> bytes:
+        return b"hotline-sealed\x00" + header + json.dumps([purpose, owner], ensure_ascii=False).encode("utf-8")
+
     def open(self, blob: bytes, customer_id: str, model: ModelTag) -> Voiceprint:
         """Decrypt a blob made by :meth:`seal` for the same customer and model."""
         if len(blob) < HEADER_BYTES + 16 or blob[0] != FORMAT_VERSION:

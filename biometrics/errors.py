@@ -113,8 +113,9 @@ class TemplateKeyError(TemplateCryptoError):
 class TemplateIntegrityError(TemplateCryptoError):
     """A template failed authentication: altered bytes, or opened for another customer or model."""
 
-    def __init__(self, customer_id: str, model: ModelTag, reason: str) -> None:
-        super().__init__(f"voiceprint template for customer {customer_id!r} ({model}) rejected: {reason}")
+    def __init__(self, customer_id: str, model: ModelTag | None, reason: str) -> None:
+        what = f"voiceprint template ({model})" if model is not None else "sealed biometric data"
+        super().__init__(f"{what} for customer {customer_id!r} rejected: {reason}")
         self.customer_id = customer_id
         self.model = model
         self.reason = reason

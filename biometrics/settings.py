@@ -62,6 +62,13 @@ class BiometricsSettings(BaseModel):
                                               "threshold are inconclusive, in units of the calibrated score "
                                               "(cosine for norm none, z-units for snorm/asnorm). None: the "
                                               "calibration file's margin (0.5 for files that have none).")
+    replay_detection: bool = Field(True, description="Fingerprint enrolment recordings and calls' caller audio, "
+                                   "and flag audio that replays one of them (decision suspected_replay).")
+    replay_min_aligned: int = Field(10, ge=3, description="Landmarks that must line up at one offset within 4 s "
+                                    "for a replay (10: twice the largest live-speech value on the tune split, "
+                                    "benchmarks/replay.py).")
+    replay_keep_days: int = Field(90, ge=1, description="Days a call's caller fingerprint is kept for replay "
+                                  "checks; enrolment fingerprints live as long as the voiceprint.")
     key_file: Path | None = Field(None, description="File with the 256-bit template key (32 raw bytes or 64 "
                                   "hex chars). Takes precedence over key_env. Never stored in the database.")
     key_env: str = Field("HOTLINE_VOICEPRINT_KEY", description="Environment variable with the template key "

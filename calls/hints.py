@@ -12,7 +12,7 @@ from hints import Hint, HintContext, HintEngine, HintSession
 log = logging.getLogger("hotline.hints")
 Publish = Callable[[CallEventModel], None]
 _DECISIONS = {"accept": "verified", "verified": "verified", "reject": "not_verified",
-              "not_verified": "not_verified", "inconclusive": "inconclusive"}
+              "not_verified": "not_verified", "inconclusive": "inconclusive", "suspected_replay": "suspected_replay"}
 
 
 class CallHints:

@@ -8,9 +8,9 @@ from typing import Literal
 
 from hints.errors import ContextError
 
-VerificationDecision = Literal["verified", "not_verified", "inconclusive"]
+VerificationDecision = Literal["verified", "not_verified", "inconclusive", "suspected_replay"]
 CardStatus = Literal["active", "blocked", "expired", "closed"]
-VERIFICATION_DECISIONS: frozenset[str] = frozenset({"verified", "not_verified", "inconclusive"})
+VERIFICATION_DECISIONS: frozenset[str] = frozenset({"verified", "not_verified", "inconclusive", "suspected_replay"})
 
 
 def _aware(name: str, value: datetime) -> None:

@@ -15,11 +15,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from hints.errors import RulesError
 from hints.yamlfile import describe, first_item_id, read_yaml
 
-Condition = Literal["not_verified", "customer_flag", "open_case", "expired_document", "expired_card",
-                    "blocked_card", "repeat_contact"]
+Condition = Literal["not_verified", "suspected_replay", "customer_flag", "open_case", "expired_document",
+                    "expired_card", "blocked_card", "repeat_contact"]
 
 FIELDS: dict[str, frozenset[str]] = {
     "not_verified": frozenset({"decision"}),
+    "suspected_replay": frozenset({"decision"}),
     "customer_flag": frozenset({"flag"}),
     "open_case": frozenset({"case_id", "topic", "topic_title", "opened", "days_open", "summary", "count"}),
     "expired_document": frozenset({"document", "expired", "count"}),

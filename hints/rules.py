@@ -54,6 +54,12 @@ def _not_verified(rule: RuleSpec, x: RuleInput) -> Found | None:
     return {"decision": decision}, f"verification decision {decision}", None
 
 
+def _suspected_replay(rule: RuleSpec, x: RuleInput) -> Found | None:
+    if x.ctx.verification != "suspected_replay":
+        return None
+    return {"decision": "suspected_replay"}, "the caller's audio replays a recording heard before", None
+
+
 def _customer_flag(rule: RuleSpec, x: RuleInput) -> Found | None:
     if rule.flag not in x.ctx.flags:
         return None
@@ -125,7 +131,8 @@ def _repeat_contact(rule: RuleSpec, x: RuleInput) -> Found | None:
 
 
 CONDITIONS: dict[str, Callable[[RuleSpec, RuleInput], Found | None]] = {
-    "not_verified": _not_verified, "customer_flag": _customer_flag, "open_case": _open_case,
+    "not_verified": _not_verified, "suspected_replay": _suspected_replay, "customer_flag": _customer_flag,
+    "open_case": _open_case,
     "expired_document": _expired_document, "expired_card": _expired_card, "blocked_card": _blocked_card,
     "repeat_contact": _repeat_contact,
 }

@@ -1,8 +1,8 @@
 """The store: one database and its repositories, each owning one aggregate's reads and writes.
 
-``store.calls``, ``store.customers``, ``store.timeline``, ``store.agents``, ``store.voiceprints``, ``store.audit``,
-``store.keys`` and ``store.outbox`` share one :class:`store.database.Database` (its engine, writer thread and
-outage backlog). SQLAlchemy rows never leave the package.
+``store.calls``, ``store.customers``, ``store.timeline``, ``store.agents``, ``store.voiceprints``, ``store.replay``,
+``store.audit``, ``store.keys`` and ``store.outbox`` share one :class:`store.database.Database` (its engine,
+writer thread and outage backlog). SQLAlchemy rows never leave the package.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from store.customers import CustomerRepository
 from store.database import Database
 from store.keys import KeyRepository
 from store.outbox import OutboxRepository
+from store.replay import ReplayPrintRepository
 from store.timeline import TimelineRepository
 from store.voiceprints import VoiceprintRepository
 
@@ -40,9 +41,10 @@ class Store:
         self.agents = AgentRepository(sessions)
         self.customers = CustomerRepository(sessions, self.outbox)
         self.voiceprints = VoiceprintRepository(sessions)
+        self.replay = ReplayPrintRepository(sessions)
         self.audit = AuditRepository(sessions)
         self.timeline = TimelineRepository(sessions, self.outbox)
-        for repository in (self.calls, self.timeline, self.audit):
+        for repository in (self.calls, self.timeline, self.audit, self.replay):
             self.db.register(repository)
 
     @property

@@ -17,12 +17,14 @@ from biometrics.crypto import TemplateCipher
 from biometrics.errors import BiometricsError
 from biometrics.service import EnrollmentResult, Verification, VoiceprintEngine
 from biometrics.settings import BiometricsSettings
+from biometrics.spoof import SpoofFinding
 from biometrics.voiceprint import ModelTag, Voiceprint
 from core.clock import utcnow
 from core.roles import Principal
 from media.frame import Pcm
 from store.records import TemplateRecord
 from store.store import Store
+from verification.replay import ReplayGuard
 from verification.risk import Risk, assess_risk
 
 log = logging.getLogger("hotline.voiceprint")
@@ -44,17 +46,20 @@ class ConsentError(ValueError):
 class VerifyOutcome:
     """What the API and the call events show for one verification."""
 
-    decision: str  # verified | not_verified | inconclusive | not_enrolled
+    decision: str  # verified | not_verified | inconclusive | not_enrolled | suspected_replay
     score: float | None
     threshold: float | None
     net_speech_s: float
     customer_id: str | None
     model_id: str | None = None
     number_trust: str | None = None  # of the caller's number, when the audio is a call's
+    replay: str | None = None  # the replay finding, when the audio matches a recording heard before
+    replay_checked: int | None = None  # known recordings compared (None: no replay check ran)
 
     def risk(self) -> tuple[Risk, list[str]]:
         """Risk level and its reasons (:func:`verification.risk.assess_risk`)."""
-        return assess_risk(self.decision, self.score, self.threshold, self.net_speech_s, self.number_trust)
+        return assess_risk(self.decision, self.score, self.threshold, self.net_speech_s, self.number_trust,
+                           self.replay, self.replay_checked)
 
     def to_json(self) -> dict[str, Any]:
         """JSON-ready dict."""
@@ -84,6 +89,7 @@ class Voiceprints:
         self.cipher = cipher
         self.store = store
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="voiceprint")
+        self.replay = ReplayGuard(settings, cipher, store, self.compute)
 
     @property
     def model(self) -> ModelTag:
@@ -110,9 +116,10 @@ class Voiceprints:
                              round(result.net_speech_s, 2), utcnow(), _actor(who), consent, sources,
                              self.cipher.seal(result.embedding, customer_id))
         await self.store.run(self.store.voiceprints.save, rec)
+        prints = await self.replay.remember_enrolment(customer_id, pcms, sources)
         await self._audit(who, "enroll", "enrolled", customer_id,
                           detail={"net_speech_s": rec.net_speech_s, "model": str(self.model), "sources": sources,
-                                  "consent_wording": consent.get("wording_version")})
+                                  "consent_wording": consent.get("wording_version"), "replay_prints": prints})
         return rec
 
     async def template(self, customer_id: str) -> Voiceprint | None:
@@ -133,20 +140,37 @@ class Voiceprints:
         if enrolled is None:
             outcome = VerifyOutcome("not_enrolled", None, None, 0.0, customer_id)
         else:
+            known = await self.replay.known(customer_id)
             v: Verification = await self.compute(self.engine.verify, enrolled, pcm)
-            outcome = self.outcome(v, customer_id)
+            finding = await self.replay.check(pcm, known)
+            outcome = self.outcome(v, customer_id, None, finding, len(known) if self.replay.enabled else None)
+            if finding is not None:
+                await self.audit_replay(who, customer_id, call_id, finding)
         await self._audit(who, "verify", outcome.decision, customer_id, call_id, outcome.to_json())
         return outcome
 
-    def outcome(self, v: Verification, customer_id: str | None, number_trust: str | None = None) -> VerifyOutcome:
-        """Engine result as the API's outcome (``number_trust``: the caller's, for a call's audio)."""
-        return VerifyOutcome(v.decision, v.score, round(v.threshold, 4), v.net_speech_s, customer_id, v.model_id,
-                             number_trust)
+    def outcome(self, v: Verification, customer_id: str | None, number_trust: str | None = None,
+                replay: SpoofFinding | None = None, replay_checked: int | None = None) -> VerifyOutcome:
+        """Engine result as the API's outcome (``number_trust``: the caller's, for a call's audio).
+
+        A replay finding overrides the voice decision: ``suspected_replay``, whatever the score.
+        """
+        decision = "suspected_replay" if replay is not None else v.decision
+        return VerifyOutcome(decision, v.score, round(v.threshold, 4), v.net_speech_s, customer_id, v.model_id,
+                             number_trust, replay.reason() if replay is not None else None, replay_checked)
+
+    async def audit_replay(self, who: Principal, customer_id: str | None, call_id: str | None,
+                           finding: SpoofFinding) -> None:
+        """Audit a suspected replay (which recording it matched and how well)."""
+        await self._audit(who, "replay_check", "suspected_replay", customer_id, call_id,
+                          {"detector": finding.detector, "source": finding.source, **finding.evidence})
 
     async def delete(self, who: Principal, customer_id: str) -> bool:
         """Hard-delete a template."""
         deleted = await self.store.run(self.store.voiceprints.delete, customer_id)
-        await self._audit(who, "delete", "deleted" if deleted else "not_enrolled", customer_id)
+        prints = await self.replay.forget(customer_id)
+        await self._audit(who, "delete", "deleted" if deleted else "not_enrolled", customer_id,
+                          detail={"replay_prints_deleted": prints})
         return bool(deleted)
 
     async def audit(self, who: Principal, action: str, result: str, customer_id: str | None,

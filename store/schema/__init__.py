@@ -6,13 +6,13 @@ Importing this package registers every table on ``Base.metadata`` (Alembic and t
 from store.schema.agents import AgentRow
 from store.schema.base import Base, UTCDateTime, make_engine, migrate
 from store.schema.calls import Call, CallEventRow, TranscriptSegment
-from store.schema.customers import AuditEntry, Customer, CustomerPhone, VoiceprintRow
+from store.schema.customers import AuditEntry, Customer, CustomerPhone, ReplayPrintRow, VoiceprintRow
 from store.schema.keys import ApiKey
 from store.schema.outbox import WebhookOutboxRow
 from store.schema.timeline import CaseRow, HintFeedbackRow, InteractionRow
 
 __all__ = [
     "AgentRow", "ApiKey", "AuditEntry", "Base", "Call", "CallEventRow", "CaseRow", "Customer", "CustomerPhone",
-    "HintFeedbackRow", "InteractionRow", "TranscriptSegment", "UTCDateTime", "VoiceprintRow", "WebhookOutboxRow",
-    "make_engine", "migrate",
+    "HintFeedbackRow", "InteractionRow", "ReplayPrintRow", "TranscriptSegment", "UTCDateTime", "VoiceprintRow",
+    "WebhookOutboxRow", "make_engine", "migrate",
 ]

@@ -1,4 +1,4 @@
-"""Customers, their phone numbers, sealed voiceprint templates and the biometric audit log."""
+"""Customers, their phone numbers, sealed voiceprint templates, replay fingerprints and the biometric audit log."""
 
 from __future__ import annotations
 
@@ -72,3 +72,22 @@ class AuditEntry(Base):
     call_id: Mapped[str | None] = mapped_column(String(32))
     result: Mapped[str] = mapped_column(String(32))
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class ReplayPrintRow(Base):
+    """A sealed audio fingerprint of a recording Hotline heard (an enrolment file or a call's caller side).
+
+    Used only to spot replays; a fingerprint cannot be turned back into audio. Deleted with the customer's
+    voiceprint; call prints expire after ``biometrics.replay_keep_days``.
+    """
+
+    __tablename__ = "replay_prints"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # enrolment | call
+    label: Mapped[str] = mapped_column(String(255))
+    call_id: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    key_id: Mapped[str] = mapped_column(String(32))
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)

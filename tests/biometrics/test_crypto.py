@@ -92,3 +92,15 @@ def test_missing_or_bad_keys(tmp_path: Path) -> None:
         load_key(short, "K", {})
     with pytest.raises(TemplateKeyMissingError):
         load_key(None, "K", {"K": "not-a-key"})
+
+
+def test_sealed_bytes_open_only_for_the_same_purpose_and_owner() -> None:
+    cipher = TemplateCipher(bytes(range(32)))
+    blob = cipher.seal_bytes(b"landmarks", "replay-fingerprint", "cust-1")
+    assert b"landmarks" not in blob and cipher.open_bytes(blob, "replay-fingerprint", "cust-1") == b"landmarks"
+    with pytest.raises(TemplateIntegrityError, match="cust-2"):
+        cipher.open_bytes(blob, "replay-fingerprint", "cust-2")
+    with pytest.raises(TemplateIntegrityError, match="altered"):
+        cipher.open_bytes(blob, "other-purpose", "cust-1")
+    with pytest.raises(TemplateKeyError, match="another key"):
+        TemplateCipher(bytes(32)).open_bytes(blob, "replay-fingerprint", "cust-1")

@@ -46,7 +46,7 @@ def quiet_profile() -> HintContext:
 def busy_profile() -> HintContext:
     """A customer for whom every shipped rule holds."""
     return HintContext(
-        "c-busy", flags=frozenset({"vip"}),
+        "c-busy", flags=frozenset({"vip"}), verification="suspected_replay",
         cards=(Card("1111", "blocked", date(2027, 1, 31), "3 wrong PIN attempts"),
                Card("2222", "active", date(2025, 2, 28))),
         documents=(Document("passport", date(2024, 12, 1)),),

@@ -79,8 +79,8 @@ def test_at_most_max_per_final(engine: HintEngine) -> None:
 def test_profile_rules_fire_once(session: HintSession, busy_profile: HintContext) -> None:
     first = session.on_profile(busy_profile)
     # repeat_contact waits for the caller to name a topic; the open case outweighs the 2-day-old call
-    assert ids(first) == ["rule:not_verified", "rule:vip", "rule:blocked_card", "rule:open_case",
-                          "rule:expired_card", "rule:expired_document", "reason:card_delivery"]
+    assert ids(first) == ["rule:not_verified", "rule:suspected_replay", "rule:vip", "rule:blocked_card",
+                          "rule:open_case", "rule:expired_card", "rule:expired_document", "reason:card_delivery"]
     rules = [h for h in first if h.kind == "rule"]
     assert all(h.confidence == 1.0 and h.leg is None for h in rules)
     assert all(h.why.startswith(h.id.removeprefix("rule:") + ": ") for h in rules)
@@ -103,6 +103,8 @@ def test_verification_failure_after_profile(session: HintSession, quiet_profile:
     (hint,) = session.on_verification("not_verified")
     assert hint.id == "rule:not_verified" and hint.why == "not_verified: verification decision not_verified"
     assert session.on_verification("inconclusive") == []  # fired already
+    (replay,) = session.on_verification("suspected_replay")  # its own warning, on top of "not verified"
+    assert replay.id == "rule:suspected_replay" and "записом" in replay.text
 
 
 def test_bad_verification_decision(session: HintSession) -> None:

@@ -1,13 +1,14 @@
 // The current call: its card (caller, customer, reason, wait and talk time, identity badge) and where each
 // feed event of it goes (transcript, hints, customer panel). A new call id starts a fresh desk.
 
-import { $, duration } from "./dom.js";
+import { $, duration, el } from "./dom.js";
 
 const DECISIONS = {
   verified: "Verified",
   not_verified: "Not verified",
   inconclusive: "Inconclusive",
   not_enrolled: "Not enrolled",
+  suspected_replay: "Suspected replay",
   unavailable: "Biometrics unavailable",
   pending: "Checking…",
 };
@@ -148,6 +149,7 @@ export class CallDesk {
       badge.dataset.risk = "";
       badge.title = "";
       badge.textContent = "no check yet";
+      $("identity-reasons").replaceChildren();
       return;
     }
     let label = DECISIONS[v.decision] || v.decision;
@@ -159,6 +161,7 @@ export class CallDesk {
     badge.dataset.risk = v.risk || "";
     badge.title = (v.reasons || []).join("\n");  // margin, speech, replay check, number trust
     badge.textContent = label;
+    $("identity-reasons").replaceChildren(...(v.reasons || []).map((r) => el("li", "", r)));
   }
 
   now() {
