@@ -226,7 +226,8 @@ def test_cli_batch_enroll_verify_delete(bio, customers, tmp_path):
     out = run_cli("voiceprint", "enroll", "--manifest", str(manifest), "--consent", str(consent), *sec).stdout
     row = json.loads(out.strip().splitlines()[-1])
     assert row["customer_id"] == lucas and row["status"] == 201 and row["result"]["enrolled"]
-    probe = joined(clips("george", range(3, 4)), tmp_path / "probe.wav")
+    # take 3 in reverse digit order: the earlier calls played it in order, and replaying a call is caught
+    probe = joined(clips("george", range(3, 4))[::-1], tmp_path / "probe.wav")
     out = run_cli("voiceprint", "verify", customers["george"], str(probe), *sec).stdout
     assert json.loads(out.strip().splitlines()[-1])["result"]["decision"] == "verified"
     out = run_cli("voiceprint", "delete", lucas, *sec).stdout
@@ -266,3 +267,35 @@ def test_agent_claims_the_customer_during_a_live_call(bio, customers, tmp_path):
     with client(bio, "integration") as c:
         assert c.put(f"/api/v1/calls/{call['id']}/customer",
                      json={"customer_id": customers["george"]}).status_code == 403
+
+
+def test_replaying_an_enrolment_file_through_the_api_and_into_a_live_call_is_a_suspected_replay(bio, tmp_path):
+    """Three recordings enrolled; two of them replayed: by file to the verify API, and into a real call."""
+    files = [joined(clips("lucas", range(i, i + 1)), tmp_path / f"lucas_take{i}.wav") for i in range(3)]
+    with client(bio) as c:
+        cid = c.post("/api/v1/customers", json={"name": "Lucas Replay", "phones": ["+380441110003"]}).json()["id"]
+    with client(bio, "security") as c:
+        r = c.post(f"/api/v1/customers/{cid}/voiceprint", data={"consent": json.dumps(CONSENT)}, files=upload(files))
+        assert r.status_code == 201, r.text
+        replayed = c.post("/api/v1/voiceprints/verify", data={"customer_id": cid},
+                          files={"file": (files[1].name, files[1].read_bytes(), "audio/wav")}).json()
+    assert replayed["decision"] == "suspected_replay" and replayed["risk"] == "high", replayed
+    assert "replay suspected: matches enrolment recording 2 (file:lucas_take1.wav)" in replayed["reasons"][2]
+    with client(bio, "admin") as c:  # the decision and its reasons; the score stays with security
+        seen = c.post("/api/v1/voiceprints/verify", data={"customer_id": cid},
+                      files={"file": (files[1].name, files[1].read_bytes(), "audio/wav")}).json()
+    assert seen["decision"] == "suspected_replay" and "score" not in seen
+
+    outcome = phone_call(bio.sip_uri, files[2], "--caller", "0441110003")  # Lucas's number calls, plays take 2
+    assert outcome["status"] == 200
+    call = verification_of(bio, outcome["call_id"])
+    assert call["customer_id"] == cid
+    assert call["verification"]["decision"] == "suspected_replay", call["verification"]
+    assert any(r.startswith("replay suspected: matches enrolment recording 3") for r in call["verification"]["reasons"])
+    hints = [e for e in call["timeline"] if e["type"] == "hint"]
+    assert "rule:suspected_replay" in [h["hint_id"] for h in hints], hints
+    with client(bio, "security") as c:
+        entries = c.get("/api/v1/audit", params={"customer_id": cid}).json()["entries"]
+    replays = [e for e in entries if e["action"] == "replay_check"]
+    assert {e["call_id"] for e in replays if e["call_id"]} == {call["id"]}
+    assert all(e["result"] == "suspected_replay" for e in replays) and len(replays) == 3  # two by the API, one call
