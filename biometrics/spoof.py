@@ -49,7 +49,7 @@ class SpoofDetector(Protocol):
     """A liveness check. ``check`` is synchronous and CPU-bound: callers run it in a worker thread."""
 
     name: str
-    detects: str  # plain words, shown in the README and by `hotline voiceprint status`
+    detects: str  # plain words, as the README states them
     does_not_detect: str
 
     def check(self, audio: Pcm, known: Sequence[KnownRecording]) -> SpoofFinding | None:
