@@ -112,6 +112,18 @@ def build_voiceprints(settings: Settings, store: Store) -> tuple[Voiceprints | N
     return Voiceprints(bio, engine, cipher, store), None
 
 
+async def expire_replay_prints(voiceprints: Voiceprints, every_s: float = 6 * 3600) -> None:
+    """Delete expired call fingerprints now and every ``every_s`` (``biometrics.replay_keep_days``)."""
+    while True:
+        try:
+            expired = await voiceprints.replay.expire()
+            if expired:
+                log.info("replay fingerprints of %d call(s) expired", expired)
+        except Exception as exc:  # a database outage: try again at the next round
+            log.warning("replay fingerprints not expired this round: %s", exc)
+        await asyncio.sleep(every_s)
+
+
 class Hotline:
     """A running Hotline instance."""
 
@@ -123,6 +135,7 @@ class Hotline:
         self._calls: set[asyncio.Task[None]] = set()
         self._warmup: asyncio.Future[None] | None = None
         self.webhooks: WebhookWorker | None = None
+        self._housekeeping: asyncio.Task[None] | None = None
 
     async def start(self) -> AppContext:
         """Migrate the store, load models and prompts, start SIP."""
@@ -138,6 +151,8 @@ class Hotline:
         if s.routing.greeting_text:
             await self._spoken_greeting(ctx)
         self.webhooks = start_webhooks(s.webhooks, self.store)  # outbox delivery (webhooks/worker.py)
+        if voiceprints is not None:
+            self._housekeeping = asyncio.get_running_loop().create_task(expire_replay_prints(voiceprints))
         load_board(self.store.agents, ctx.board)
         self._wire_agents(ctx)
         self.stack = SipStack(s.sip, asyncio.get_running_loop(), self._on_call, ctx.registrar,
@@ -231,6 +246,8 @@ class Hotline:
             self.ctx.engine.close()
         if self.ctx is not None and self.ctx.voiceprints is not None:
             self.ctx.voiceprints.close()
+        if self._housekeeping is not None:
+            self._housekeeping.cancel()
         if self.webhooks is not None:
             await self.webhooks.stop()
         self.store.close()

@@ -8,9 +8,11 @@ from typing import Any
 
 import pytest
 import yaml
+from playwright.sync_api import Browser, Page, sync_playwright
 
 from asr.offline import decode_offline, load_model
 from media.vad import VadGate
+from tests.support.agents import AgentPhone
 from tests.support.audio import codec_round_trip, ko_model_path
 from tests.support.console import CALLER
 from tests.support.server import ServerHandle, start_server
@@ -49,3 +51,35 @@ def customer(cserver: ServerHandle) -> dict[str, Any]:
         cust = dict(r.json())
         assert c.post(f"/api/v1/customers/{cust['id']}/cases", json={"title": "Card delivery"}).status_code == 201
     return cust
+
+
+CHROMIUM = "/usr/bin/chromium"  # Debian's package (make test installs it); Playwright downloads no browser
+
+
+@pytest.fixture
+def phones() -> Iterator[list[AgentPhone]]:
+    started: list[AgentPhone] = []
+    yield started
+    for p in started:
+        p.stop()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium package")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    pg = context.new_page()
+    errors: list[str] = []
+    pg.on("pageerror", lambda exc: errors.append(str(exc)))
+    yield pg
+    context.close()
+    assert errors == [], f"JavaScript errors: {errors}"

@@ -10,57 +10,16 @@ from __future__ import annotations
 import json
 import shutil
 import time
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 from websockets.sync.client import ClientConnection, connect
 
 from console.sessions import COOKIE
-from tests.support.agents import AgentPhone, register_phone, wait_state
-from tests.support.console import CALLER, OUTPUT, PASSWORD, agent, place_call
+from tests.support.agents import register_phone, wait_state
+from tests.support.console import CALLER, OUTPUT, PASSWORD, agent, place_call, sign_in
 from tests.support.server import ServerHandle
-
-CHROMIUM = "/usr/bin/chromium"  # Debian's package (make test installs it); Playwright downloads no browser
-
-
-@pytest.fixture
-def phones() -> Iterator[list[AgentPhone]]:
-    started: list[AgentPhone] = []
-    yield started
-    for p in started:
-        p.stop()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium package")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True)
-        yield b
-        b.close()
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    pg = context.new_page()
-    errors: list[str] = []
-    pg.on("pageerror", lambda exc: errors.append(str(exc)))
-    yield pg
-    context.close()
-    assert errors == [], f"JavaScript errors: {errors}"
-
-
-def sign_in(page: Page, server: ServerHandle, username: str, password: str = PASSWORD) -> None:
-    page.goto(f"{server.http}/console/")
-    page.fill("#username", username)
-    page.fill("#password", password)
-    page.click("#login-form button[type=submit]")
 
 
 def test_console_redirects_and_serves_its_pages_with_a_strict_policy(cserver):

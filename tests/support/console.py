@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tests.support.agents import create_agent
 from tests.support.server import ROOT, ServerHandle, phone_call
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
 
 PASSWORD = "console-agent-1"
 CALLER = "+380441234567"
@@ -20,7 +23,15 @@ def agent(server: ServerHandle, username: str) -> dict[str, Any]:
         return create_agent(c, f"Agent {username}", username, PASSWORD)
 
 
-def place_call(server: ServerHandle, wav: Path, hold_s: int) -> Future[dict[str, Any]]:
+def place_call(server: ServerHandle, wav: Path, hold_s: int, caller: str = CALLER) -> Future[dict[str, Any]]:
     """Call from the test customer's number in the background; hang up ``hold_s`` after the answer."""
     return ThreadPoolExecutor(1).submit(phone_call, server.sip_uri, wav, "--hangup-after", str(hold_s),
-                                        "--caller", CALLER)
+                                        "--caller", caller)
+
+
+def sign_in(page: Page, server: ServerHandle, username: str, password: str = PASSWORD) -> None:
+    page.goto(f"{server.http}/console/")
+    page.fill("#username", username)
+    page.fill("#password", password)
+    page.click("#login-form button[type=submit]")
+

@@ -115,3 +115,16 @@ async def test_fingerprints_are_sealed_and_deleted_with_the_voiceprint(vp: Voice
     assert vp.store.replay.for_customer(cid, rows[0].created_at.replace(year=2000)) == []
     deleted = [e for e in vp.store.audit.entries(cid) if e.action == "delete"]
     assert deleted[0].detail == {"replay_prints_deleted": 3}
+
+
+async def test_call_fingerprints_expire_and_enrolment_ones_stay(vp: Voiceprints) -> None:
+    from datetime import timedelta
+
+    from core.clock import utcnow
+    from store.replay import ReplayPrintRecord
+
+    cid = await enrolled(vp)
+    old = utcnow() - timedelta(days=vp.settings.replay_keep_days + 1)
+    vp.store.replay.add(ReplayPrintRecord(cid, "call", "call old", "old", vp.cipher.key_id, b"x", old))
+    assert await vp.replay.expire() == 1
+    assert [r.kind for r in vp.store.replay.for_customer(cid, old)] == ["enrolment"] * 3
