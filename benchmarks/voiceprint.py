@@ -43,13 +43,14 @@ from typing import Any
 
 import numpy as np
 
+from biometrics.backends import load_embedder
 from biometrics.calibration import Calibration, calibrate_scores, eer, error_rates, min_dcf, threshold_at_far
 from biometrics.channel import load_call_audio
 from biometrics.cohort import Cohort
 from biometrics.dataset import FSDD_PATTERN, speaker_files, split_speakers
+from biometrics.embedder import Embedder
 from biometrics.errors import QualityError
 from biometrics.pooling import SegmentEncoder
-from biometrics.resemblyzer_backend import ResemblyzerEmbedder
 from biometrics.scoring import Scorer
 from biometrics.service import VoiceprintEngine
 from biometrics.settings import DEFAULT_CALIBRATION, DEFAULT_COHORT, BiometricsSettings, Norm, Pooling
@@ -113,7 +114,7 @@ class Audio:
         return self._pcm[path]
 
 
-def engine_for(embedder: ResemblyzerEmbedder, vad: int, pooling: Pooling) -> VoiceprintEngine:
+def engine_for(embedder: Embedder, vad: int, pooling: Pooling) -> VoiceprintEngine:
     """An engine with the API's gates and encoder for these settings (its own scorer is not used here)."""
     settings = BiometricsSettings(vad_aggressiveness=vad, pooling=pooling)
     tag = SegmentEncoder(embedder, pooling).model
@@ -282,11 +283,15 @@ def operating_point(side: Side, cohort: Cohort, cfg: Config, cal: Calibration) -
 
 def run(data: Path = DATA, fsdd: Path | None = FSDD, splits: Sequence[str] = ("tune", "eval", "fsdd"),
         quick: bool = False, write_shipped: bool = False, log: Callable[[str], None] = print,
-        vads: Sequence[int] = VADS, poolings: Sequence[Pooling] = POOLINGS, out: Path = RESULTS) -> dict[str, Any]:
-    """Run the benchmark and return (and write) the results (``vads`` x ``poolings``: the tune grid)."""
+        vads: Sequence[int] = VADS, poolings: Sequence[Pooling] = POOLINGS, out: Path = RESULTS,
+        backend: BiometricsSettings | None = None) -> dict[str, Any]:
+    """Run the benchmark and return (and write) the results (``vads`` x ``poolings``: the tune grid).
+
+    ``backend``: settings naming the embedding backend (default: resemblyzer, the shipped one).
+    """
     t0 = time.monotonic()
     rounds = 100 if quick else BOOT
-    embedder, audio = ResemblyzerEmbedder(), Audio()
+    embedder, audio = load_embedder(backend or BiometricsSettings()), Audio()
     files = speaker_files(data)
     split = split_speakers(list(files), SEED)
     by_split = {name: {s: files[s] for s in speakers} for name, speakers in split.items()}
@@ -383,12 +388,25 @@ def main() -> None:
     ap.add_argument("--ship", action="store_true", help="write the shipped cohort and calibration")
     ap.add_argument("--vad", type=int, action="append", choices=VADS, help="tune grid: VAD modes (default all)")
     ap.add_argument("--pooling", action="append", choices=POOLINGS, help="tune grid: poolings (default all)")
-    ap.add_argument("--out", type=Path, default=RESULTS, help="results JSON")
+    ap.add_argument("--out", type=Path, help="results JSON (default: results/voiceprint[-BACKEND].json)")
+    ap.add_argument("--backend", choices=("resemblyzer", "speechbrain"), default="resemblyzer")
+    ap.add_argument("--speechbrain-source", type=Path, help="speechbrain: a local folder with hyperparams.yaml "
+                    "and embedding_model.ckpt (nothing is downloaded)")
     args = ap.parse_args()
+    backend = BiometricsSettings(backend=args.backend, speechbrain_source=args.speechbrain_source)
+    if args.backend == "speechbrain":
+        if args.speechbrain_source is None or not args.speechbrain_source.is_dir():
+            ap.exit(2, "speechbrain: --speechbrain-source must be a local folder with the model's weights "
+                    "(this benchmark never downloads them)\n")
+        if args.ship:
+            ap.exit(2, "--ship writes the shipped resemblyzer files; calibrate other backends with "
+                    "`hotline voiceprint calibrate`\n")
+    named = RESULTS.with_name(f"voiceprint-{args.backend}.json")
+    out = args.out or (RESULTS if args.backend == "resemblyzer" else named)
     result = run(args.data, args.fsdd, args.split.split(","), args.quick, args.ship, print,
-                 tuple(args.vad or VADS), tuple(args.pooling or POOLINGS), args.out)
+                 tuple(args.vad or VADS), tuple(args.pooling or POOLINGS), out, backend)
     print(table(result))
-    print(f"results: {args.out} ({result['elapsed_s']} s)")
+    print(f"results: {out} ({result['elapsed_s']} s)")
 
 
 if __name__ == "__main__":

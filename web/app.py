@@ -6,7 +6,7 @@ import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
@@ -15,6 +15,7 @@ from calls.context import AppContext
 from console.settings import ConsoleSettings
 from store.backlog import StoreUnavailableError, is_unavailable
 from web.auth import AnyRole
+from web.errors import error_response, install_error_handlers, install_openapi
 from web.routes.agents import router as agents_router
 from web.routes.calls import router as calls_router
 from web.routes.console import install_console
@@ -29,6 +30,8 @@ def create_app(ctx: AppContext, console: ConsoleSettings | None = None) -> FastA
     """Build the app around a running context (``console``: sign-in settings, defaults when None)."""
     app = FastAPI(title="Hotline", version="0.1.0", docs_url="/docs", redoc_url=None)
     app.state.ctx = ctx
+    install_error_handlers(app)  # one error body: {"error": CODE, "detail": ...}
+    install_openapi(app)  # every status code an operation can answer, documented
     app.include_router(calls_router)
     app.include_router(routing_router)
     app.include_router(voiceprints_router)
@@ -40,10 +43,10 @@ def create_app(ctx: AppContext, console: ConsoleSettings | None = None) -> FastA
     async def database_error(request: Request, exc: Exception) -> Response:
         """An unreachable database is a 503 with a reason; any other database failure a logged 500."""
         if is_unavailable(exc):
-            return JSONResponse({"detail": "database unavailable: try again shortly", "error": "database_unavailable",
-                                 "parked_writes": ctx.store.parked}, status_code=503, headers={"Retry-After": "5"})
+            return error_response(503, "database unavailable: try again shortly", "database_unavailable",
+                                  {"Retry-After": "5"}, parked_writes=ctx.store.parked)
         log.error("database error on %s %s: %s", request.method, request.url.path, exc)
-        return JSONResponse({"detail": "database error", "error": "database_error"}, status_code=500)
+        return error_response(500, "database error", "database_error")
 
     for kind in (StoreUnavailableError, DBAPIError, PoolTimeoutError):
         app.add_exception_handler(kind, database_error)

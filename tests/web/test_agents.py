@@ -151,7 +151,7 @@ def test_unknown_agent_is_404(srv):
 
 @pytest.mark.parametrize(("field", "value"), [
     ("username", "has space"), ("username", ""), ("username", "x" * 65), ("username", "olena@bank"),
-    ("password", "short"), ("languages", ["ukr"]), ("languages", ["UK"]), ("languages", ["xx"]),
+    ("password", "s3cr3t!"), ("languages", ["ukr"]), ("languages", ["UK"]), ("languages", ["xx"]),
     ("skills", ["Cards"]), ("skills", ["car loans"]), ("name", "   "),
 ])
 def test_invalid_fields_are_422_naming_the_field(srv, field, value):
@@ -159,7 +159,7 @@ def test_invalid_fields_are_422_naming_the_field(srv, field, value):
     with srv.client() as c:
         r = c.post("/api/v1/agents", json=body)
         assert r.status_code == 422, r.text
-        assert r.json()["detail"][0]["loc"] == ["body", field]
+        assert r.json()["detail"][0]["loc"][:2] == ["body", field]  # a list item adds its index
         if field == "password":
             assert value not in r.text
         listed = c.get("/api/v1/agents").json()["agents"]

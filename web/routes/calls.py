@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, WebSocket, WebSocketDisconnect
@@ -17,6 +16,7 @@ from privacy import RawTranscriptForbidden, may_read_raw, redact_event, redact_t
 from store.backlog import is_unavailable
 from web.auth import AnyRole, require, websocket_principal
 from web.deps import context
+from web.params import IsoDateTime, Offset, page_limit
 from web.schemas.calls import ClaimedCustomer
 
 router = APIRouter(prefix="/api/v1")
@@ -29,10 +29,10 @@ READ_ROLES = ("admin", "agent", "security", "integration")
 def list_calls(
     request: Request,
     number: str | None = Query(None, description="Caller or called number (E.164)"),
-    since: datetime | None = Query(None, description="Started at or after (ISO 8601)"),
-    until: datetime | None = Query(None, description="Started before (ISO 8601)"),
-    limit: int = Query(50, ge=1, le=500),
-    offset: int = Query(0, ge=0),
+    since: IsoDateTime | None = Query(None, description="Started at or after (ISO 8601)"),
+    until: IsoDateTime | None = Query(None, description="Started before (ISO 8601)"),
+    limit: int = page_limit(50, 500),
+    offset: Offset = 0,
 ) -> dict[str, Any]:
     """Calls, newest first."""
     total, calls = context(request).store.calls.find(number, since, until, limit, offset)

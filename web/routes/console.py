@@ -33,6 +33,7 @@ from console.sessions import (
 )
 from console.settings import ConsoleSettings
 from web.deps import console_feed, console_limiter, console_sessions, context
+from web.errors import error_response
 from web.routes.wrapup import router as wrapup_router
 
 router = APIRouter(prefix="/console")
@@ -49,11 +50,16 @@ HEADERS = {
 }
 
 
+API_PATHS = {"login": "POST", "logout": "POST", "session": "GET"}  # routes, not files
+
+
 class ConsoleFiles(StaticFiles):
     """The console's pages, with a strict content security policy and no framing."""
 
     async def get_response(self, path: str, scope: Scope) -> Response:
-        """The file, with the security headers."""
+        """The file, with the security headers; the sign-in routes' paths answer 405 to other methods."""
+        if path in API_PATHS:
+            return error_response(405, f"{scope['method']} is not allowed here", headers={"Allow": API_PATHS[path]})
         response = await super().get_response(path, scope)
         response.headers.update(HEADERS)
         return response
@@ -102,7 +108,13 @@ def _session_body(sessions: SessionTable, session: ConsoleSession) -> dict[str, 
             "csrf_token": session.csrf, "expires_in_s": round(sessions.expires_in(session))}
 
 
-@router.post("/login")
+LOGIN_BODY = {"type": "object", "required": ["username", "password"], "additionalProperties": False,
+              "properties": {"username": {"type": "string", "minLength": 1, "maxLength": MAX_FIELD},
+                             "password": {"type": "string", "minLength": 1, "maxLength": MAX_FIELD}}}
+
+
+@router.post("/login", openapi_extra={"requestBody": {"required": True, "content": {
+    "application/json": {"schema": LOGIN_BODY}, "application/x-www-form-urlencoded": {"schema": LOGIN_BODY}}}})
 async def login(request: Request) -> JSONResponse:
     """Sign an agent in with their SIP credentials. Every failure answers the same 401 (no hint whether the
     user exists); too many failures from one address answer 429 for a while, even for the right password."""
@@ -114,8 +126,8 @@ async def login(request: Request) -> JSONResponse:
     wait = limiter.begin(address)
     if wait > 0:
         log.warning("console login from %s refused: too many failed logins (%.0f s to wait)", address, wait)
-        return JSONResponse({"detail": "too many failed logins; try again later"}, 429,
-                            headers={"Retry-After": str(int(wait) + 1)})
+        return error_response(429, "too many failed logins; try again later",
+                              headers={"Retry-After": str(int(wait) + 1)})
     rec = None
     try:
         rec = await asyncio.to_thread(ctx.store.agents.check_password, username, password)
@@ -124,7 +136,7 @@ async def login(request: Request) -> JSONResponse:
     if rec is None:
         log.warning("console login failed for user %r from %s%s", username[:64], address,
                     "; address blocked" if blocked else "")
-        return JSONResponse({"detail": BAD_LOGIN}, 401)
+        return error_response(401, BAD_LOGIN)
     if ctx.board.find(rec.id) is None:
         ctx.board.sync(rec.info())
     sessions = console_sessions(request)

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 
 from calls.context import AppContext
 from core.roles import Principal
@@ -24,7 +24,9 @@ from store.records import PhoneTakenError, TemplateRecord
 from voice.numbers import normalize_number
 from web.auth import require
 from web.deps import context
+from web.params import MAX_ID, Offset, page_limit
 from web.schemas.profile import (
+    PHONE,
     CasePatch,
     CustomerPatch,
     HintFeedback,
@@ -76,14 +78,18 @@ def _actor(who: Principal) -> str:
 
 
 @router.get("/customers", dependencies=[Depends(READ)])
-async def list_customers(request: Request, phone: str | None = None, external_id: str | None = None,
-                         q: str | None = Query(None, max_length=255), limit: int = Query(50, ge=1, le=500),
-                         offset: int = Query(0, ge=0)) -> dict[str, Any]:
+async def list_customers(request: Request,
+                         phone: str | None = Query(None, pattern=PHONE, description="Any format of a dialled "
+                                                   "number; one that is not a possible number matches nobody."),
+                         external_id: str | None = Query(None, max_length=128),
+                         q: str | None = Query(None, max_length=255), limit: int = page_limit(50, 500),
+                         offset: Offset = 0) -> dict[str, Any]:
     """Find customers by phone (any format, stored E.164), CRM id, or text (name, e-mail, part of a number)."""
     store = context(request).store
     if phone is not None or external_id is not None:
         if phone is not None:
-            found = await asyncio.to_thread(store.customers.by_phone, _phones(context(request), [phone])[0])
+            e164 = normalize_number(phone, context(request).settings.sip.default_region)
+            found = await asyncio.to_thread(store.customers.by_phone, e164) if e164 else None
         else:
             found = await asyncio.to_thread(store.customers.by_external_id, external_id or "")
         matches = [found] if found is not None else []
@@ -156,8 +162,8 @@ async def merge_customer(request: Request, customer_id: str, body: MergeBody,
 
 
 @router.get("/customers/{customer_id}/timeline")
-async def timeline(request: Request, customer_id: str, limit: int = Query(50, ge=1, le=500),
-                   offset: int = Query(0, ge=0),
+async def timeline(request: Request, customer_id: str, limit: int = page_limit(50, 500),
+                   offset: Offset = 0,
                    channel: Literal["voice", "chat", "email", "branch"] | None = None,
                    raw: bool = Query(False, description="Unredacted text (roles in privacy.raw_transcript_roles)"),
                    who: Principal = Depends(READ)) -> dict[str, Any]:
@@ -260,14 +266,14 @@ async def list_hint_feedback(request: Request, call_id: str) -> dict[str, Any]:
 
 @router.get("/webhooks/deliveries", dependencies=[Depends(ADMIN)])
 async def deliveries(request: Request, status: Literal["pending", "delivered", "failed"] | None = None,
-                     limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0)) -> dict[str, Any]:
+                     limit: int = page_limit(100, 1000), offset: Offset = 0) -> dict[str, Any]:
     """Outbox rows newest first: event, URL, status, attempts, next attempt, last error (payloads are redacted)."""
     total, rows = await asyncio.to_thread(context(request).store.outbox.deliveries, status, limit, offset)
     return {"total": total, "deliveries": [r.to_json() for r in rows]}
 
 
 @router.post("/webhooks/deliveries/{delivery_id}/redeliver", dependencies=[Depends(ADMIN)])
-async def redeliver_one(request: Request, delivery_id: int) -> dict[str, Any]:
+async def redeliver_one(request: Request, delivery_id: int = Path(ge=1, le=MAX_ID)) -> dict[str, Any]:
     """Send a failed (or delivered) event again, with a fresh attempt budget and the same idempotency key."""
     store = context(request).store
     rec = await store.run(store.outbox.redeliver, delivery_id)

@@ -6,7 +6,7 @@ import asyncio
 import json
 from typing import Any
 
-from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, Response, UploadFile
+from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Request, Response, UploadFile
 
 from biometrics.errors import QualityError, TemplateCryptoError
 from calls.context import AppContext
@@ -16,6 +16,7 @@ from store.records import TemplateRecord
 from verification.voiceprints import ConsentError, Voiceprints, check_consent
 from web.auth import require
 from web.deps import context
+from web.params import page_limit
 from web.uploads import read_upload
 
 router = APIRouter(prefix="/api/v1")
@@ -134,9 +135,10 @@ async def verify(
 
 
 @router.get("/audit", dependencies=[Depends(require("security", "admin"))])
-def audit(request: Request, customer_id: str | None = None, limit: int = 100) -> dict[str, Any]:
+def audit(request: Request, customer_id: str | None = Query(None, max_length=64),
+          limit: int = page_limit(100, 1000)) -> dict[str, Any]:
     """Audit entries, newest first."""
-    entries = context(request).store.audit.entries(customer_id, min(max(limit, 1), 1000))
+    entries = context(request).store.audit.entries(customer_id, limit)
     return {"entries": [{"id": e.id, "at": e.at.isoformat(), "actor": e.actor, "role": e.role, "action": e.action,
                          "customer_id": e.customer_id, "call_id": e.call_id, "result": e.result,
                          "detail": e.detail} for e in entries]}

@@ -2,9 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from callcenter.agents import LANGUAGES, NAME_MAX, PASSWORD_MAX, PASSWORD_MIN, SKILL_MAX
+from web.params import NOT_BLANK
+
+# the directory's rules (callcenter/agents.py), written into the schema so clients know them up front
+Name = Annotated[str, Field(min_length=1, max_length=NAME_MAX, pattern=NOT_BLANK, description="Display name.")]
+Username = Annotated[str, Field(pattern=r"^[A-Za-z0-9._-]{1,64}$",
+                                description="SIP user name of the agent's phone: 1-64 of A-Z a-z 0-9 . _ -")]
+Password = Annotated[str, Field(min_length=PASSWORD_MIN, max_length=PASSWORD_MAX,
+                                description="Used for SIP digest and the console login.")]
+Language = Annotated[str, Field(json_schema_extra={"enum": sorted(LANGUAGES)}, description="ISO 639-1 code.")]
+Skill = Annotated[str, Field(max_length=SKILL_MAX, pattern=r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$",
+                             description="Lower-case slug, e.g. car-loans.")]
 
 
 class NewAgent(BaseModel):
@@ -12,11 +25,11 @@ class NewAgent(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(description="Display name.")
-    username: str = Field(description="SIP user name of the agent's phone: 1-64 of A-Z a-z 0-9 . _ -")
-    password: str = Field(description="At least 8 characters; used for SIP digest and the console login.")
-    languages: list[str] = Field(default_factory=list, description="ISO 639-1 codes, e.g. ['uk', 'ru'].")
-    skills: list[str] = Field(default_factory=list, description="Lower-case slugs, e.g. ['cards', 'loans'].")
+    name: Name
+    username: Username
+    password: Password
+    languages: list[Language] = Field(default_factory=list, max_length=50, description="e.g. ['uk', 'ru'].")
+    skills: list[Skill] = Field(default_factory=list, max_length=100, description="e.g. ['cards', 'loans'].")
 
 
 class AgentChanges(BaseModel):
@@ -24,11 +37,11 @@ class AgentChanges(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str | None = None
-    username: str | None = None
-    password: str | None = None
-    languages: list[str] | None = None
-    skills: list[str] | None = None
+    name: Name | None = None
+    username: Username | None = None
+    password: Password | None = None
+    languages: list[Language] | None = Field(None, max_length=50)
+    skills: list[Skill] | None = Field(None, max_length=100)
 
 
 class StatusChange(BaseModel):

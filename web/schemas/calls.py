@@ -2,22 +2,32 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from web.params import NOT_BLANK
+
 TAG_MAX = 64
+Id = Annotated[str, Field(min_length=1, max_length=64)]
+Tag = Annotated[str, Field(max_length=TAG_MAX, pattern=NOT_BLANK, description="A short label (not blank).")]
 
 
 class ClaimedCustomer(BaseModel):
     """The customer an agent says the caller is."""
 
-    customer_id: str
+    customer_id: Id
 
 
 class TransferRequest(BaseModel):
     """Where to send the caller: one agent, or a queue."""
 
-    agent_id: str | None = None
-    queue: str | None = None
+    model_config = ConfigDict(extra="forbid", json_schema_extra={
+        "oneOf": [{"required": ["agent_id"], "not": {"required": ["queue"]}},
+                  {"required": ["queue"], "not": {"required": ["agent_id"]}}]})
+
+    agent_id: Id = Field(None, description="The agent to send the caller to (or give queue).")  # type: ignore[assignment]
+    queue: Id = Field(None, description="The queue to send the caller to (or give agent_id).")  # type: ignore[assignment]
 
     @model_validator(mode="after")
     def _one(self) -> TransferRequest:
@@ -29,7 +39,7 @@ class TransferRequest(BaseModel):
 class ConsultRequest(BaseModel):
     """The agent to consult."""
 
-    agent_id: str
+    agent_id: Id
 
 
 class WrapUp(BaseModel):
@@ -37,7 +47,7 @@ class WrapUp(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    tags: list[str] = Field(default_factory=list, max_length=50, description="Short labels, e.g. ['card', 'limit'].")
+    tags: list[Tag] = Field(default_factory=list, max_length=50, description="Short labels, e.g. ['card', 'limit'].")
     outcome: str = Field(..., min_length=1, max_length=64, description="e.g. resolved, follow_up, escalated.")
     notes: str | None = Field(None, max_length=20_000)
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
+
+from web.params import IsoDate, IsoDateTime
 
 Channel = Literal["voice", "chat", "email", "branch"]
 CaseStatus = Literal["open", "closed"]
@@ -16,6 +17,26 @@ EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 LANGUAGE = r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
 FLAG = r"^[a-z0-9][a-z0-9_.:-]{0,63}$"
 TEXT = 20_000
+PHONE = r"^\+?[0-9][0-9 ().-]{2,31}$"
+
+Flag = Annotated[str, Field(pattern=FLAG, description="Lower-case token, e.g. vip or fraud_watch.")]
+Phone = Annotated[str, Field(pattern=PHONE, description="E.164 (+380441234567) or a national number "
+                             "(044 123 4567) of the default region; it must be a possible number.")]
+Tag = Annotated[str, Field(min_length=1, max_length=64)]
+
+
+def _no_null(*names: str) -> Any:
+    """A ``json_schema_extra`` that documents ``names`` as non-null (they may be left out of a PATCH)."""
+
+    def edit(schema: dict[str, Any]) -> None:
+        for name in names:
+            prop = schema.get("properties", {}).get(name, {})
+            options = [o for o in prop.get("anyOf", []) if o.get("type") != "null"]
+            if len(options) == 1:
+                prop.pop("anyOf")
+                prop.update(options[0])
+                prop.pop("default", None)
+    return edit
 
 
 class _Body(BaseModel):
@@ -47,7 +68,7 @@ class Card(_Body):
     last4: str = Field(..., pattern=r"^\d{4}$")
     kind: str | None = Field(None, max_length=32, description="debit, credit, ...")
     status: CardStatus
-    expires: date
+    expires: IsoDate
     block_reason: str | None = Field(None, max_length=255)
 
 
@@ -56,7 +77,7 @@ class Document(_Body):
 
     id: str | None = Field(None, max_length=64)
     kind: str = Field(..., min_length=1, max_length=32, description="passport, id_card, ...")
-    expires: date | None = None
+    expires: IsoDate | None = None
     status: str | None = Field(None, max_length=32)
 
 
@@ -64,11 +85,11 @@ class NewCustomer(_Body):
     """A customer to create (``name`` and ``phones`` are all the minimal form needs)."""
 
     name: str = Field(..., min_length=1, max_length=255)
-    phones: list[str] = Field(default_factory=list, max_length=20)
+    phones: list[Phone] = Field(default_factory=list, max_length=20)
     email: str | None = Field(None, max_length=255, pattern=EMAIL)
     language: str | None = Field(None, max_length=16, pattern=LANGUAGE)
     segment: str | None = Field(None, max_length=64)
-    flags: list[str] = Field(default_factory=list, max_length=50)
+    flags: list[Flag] = Field(default_factory=list, max_length=50)
     external_id: str | None = Field(None, min_length=1, max_length=128)
     provisional: StrictBool = False
     cards: list[Card] = Field(default_factory=list, max_length=50)
@@ -84,13 +105,14 @@ class CustomerPatch(_Patch):
     """Profile fields to change; ``phones`` replaces the numbers."""
 
     _required: ClassVar[tuple[str, ...]] = ("name", "phones", "flags", "provisional", "cards", "documents")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_no_null(*_required))
 
     name: str | None = Field(None, min_length=1, max_length=255)
-    phones: list[str] | None = Field(None, max_length=20)
+    phones: list[Phone] | None = Field(None, max_length=20)
     email: str | None = Field(None, max_length=255, pattern=EMAIL)
     language: str | None = Field(None, max_length=16, pattern=LANGUAGE)
     segment: str | None = Field(None, max_length=64)
-    flags: list[str] | None = Field(None, max_length=50)
+    flags: list[Flag] | None = Field(None, max_length=50)
     external_id: str | None = Field(None, min_length=1, max_length=128)
     provisional: StrictBool | None = None
     cards: list[Card] | None = Field(None, max_length=50)
@@ -117,7 +139,7 @@ class MergeBody(_Body):
 class _InteractionFields(_Body):
     agent_id: str | None = Field(None, max_length=32)
     reason: str | None = Field(None, max_length=TEXT)
-    tags: list[str] | None = Field(None, max_length=50)
+    tags: list[Tag] | None = Field(None, max_length=50)
     summary: str | None = Field(None, max_length=TEXT)
     transcript_ref: str | None = Field(None, max_length=512, description="Call id's transcript path or a URL path.")
     verification: dict[str, Any] | None = Field(None, description="How identity was verified, e.g. "
@@ -133,7 +155,7 @@ class NewInteraction(_InteractionFields):
     """A contact on any channel, appended to the customer's timeline."""
 
     channel: Channel
-    started_at: datetime | None = Field(None, description="ISO 8601; default now.")
+    started_at: IsoDateTime | None = Field(None, description="ISO 8601; default now.")
     call_id: str | None = Field(None, max_length=32, description="The voice call (one interaction per call).")
 
 
@@ -141,6 +163,7 @@ class InteractionPatch(_InteractionFields, _Patch):
     """Interaction fields to change (wrap-up, verification, re-filing under another customer)."""
 
     _required: ClassVar[tuple[str, ...]] = ("tags",)
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_no_null("tags"))
 
     customer_id: str | None = Field(None, max_length=32)
 
@@ -156,6 +179,7 @@ class CasePatch(_Patch):
     """Case fields to change."""
 
     _required: ClassVar[tuple[str, ...]] = ("title", "status")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_no_null("title", "status"))
 
     title: str | None = Field(None, min_length=1, max_length=255)
     status: CaseStatus | None = None
