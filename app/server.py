@@ -256,7 +256,8 @@ class Hotline:
         """Run SIP and HTTP until SIGINT/SIGTERM."""
         ctx = await self.start()
         http = self.settings.http
-        config = uvicorn.Config(create_app(ctx, self.settings.console), host=http.host, port=http.port,
-                                log_level="warning", lifespan="off", access_log=False)
+        config = uvicorn.Config(create_app(ctx, self.settings.console, http), host=http.host, port=http.port,
+                                log_level="warning", lifespan="off", access_log=False, proxy_headers=True,
+                                forwarded_allow_ips=",".join(http.trusted_proxies) or "")
         log.info("HTTP API on http://%s:%d", self.settings.http.host, self.settings.http.port)
         await serve_until_signal(HttpServer(config), self.stop)  # SIGINT/SIGTERM: HTTP stops, then self.stop()

@@ -148,6 +148,21 @@ class LoginLimiter:
             self._pending[address] = pending + 1
             return 0.0
 
+    def release(self, address: str) -> None:
+        """Give back a slot reserved by :meth:`begin` without counting an attempt (another check refused it)."""
+        with self._lock:
+            left = self._pending.get(address, 1) - 1
+            if left > 0:
+                self._pending[address] = left
+            else:
+                self._pending.pop(address, None)
+
+    def unblock(self, address: str) -> None:
+        """Forget the failures and any block of ``address`` (e.g. an account whose password an admin reset)."""
+        with self._lock:
+            self._fails.pop(address, None)
+            self._blocked.pop(address, None)
+
     def finish(self, address: str, success: bool) -> bool:
         """Settle a login begun with :meth:`begin`. A success clears the count; a failure is counted, and
         True means it blocked the address."""

@@ -16,22 +16,30 @@ from console.settings import ConsoleSettings
 from store.backlog import StoreUnavailableError, is_unavailable
 from web.auth import AnyRole
 from web.errors import error_response, install_error_handlers, install_openapi
+from web.middleware import BodyLimit, SecurityHeaders
 from web.routes.agents import router as agents_router
 from web.routes.calls import router as calls_router
 from web.routes.console import install_console
 from web.routes.profile import router as profile_router
 from web.routes.routing import router as routing_router
 from web.routes.voiceprints import router as voiceprints_router
+from web.settings import HttpSettings
 
 log = logging.getLogger("hotline.api")
+UPLOAD_PATHS = (r"/api/v1/customers/[^/]+/voiceprint", r"/api/v1/voiceprints/verify")
 
 
-def create_app(ctx: AppContext, console: ConsoleSettings | None = None) -> FastAPI:
-    """Build the app around a running context (``console``: sign-in settings, defaults when None)."""
+def create_app(ctx: AppContext, console: ConsoleSettings | None = None, http: HttpSettings | None = None) -> FastAPI:
+    """Build the app around a running context (``console``: sign-in settings; ``http``: body limits; defaults
+    when None)."""
     app = FastAPI(title="Hotline", version="0.1.0", docs_url="/docs", redoc_url=None)
     app.state.ctx = ctx
     install_error_handlers(app)  # one error body: {"error": CODE, "detail": ...}
     install_openapi(app)  # every status code an operation can answer, documented
+    http = http or HttpSettings()
+    app.add_middleware(SecurityHeaders)
+    app.add_middleware(BodyLimit, limit=http.max_body_bytes, upload_limit=http.max_upload_bytes,
+                       uploads=UPLOAD_PATHS)  # outermost: nothing reads a body, or a key, before it
     app.include_router(calls_router)
     app.include_router(routing_router)
     app.include_router(voiceprints_router)

@@ -90,7 +90,7 @@ def test_failed_logins_look_the_same_set_no_cookie_and_are_logged(console, caplo
     wrong = c.post("/console/login", json={"username": "anna", "password": "not-the-password"})
     nobody = c.post("/console/login", json={"username": "nobody", "password": "not-the-password"})
     assert (wrong.status_code, nobody.status_code) == (401, 401)
-    assert wrong.json() == nobody.json() == {"detail": "wrong user name or password"}
+    assert wrong.json() == nobody.json() == {"error": "unauthorized", "detail": "wrong user name or password"}
     assert "set-cookie" not in wrong.headers and "set-cookie" not in nobody.headers
     assert c.get("/console/session").status_code == 401
     assert sum("console login failed" in r.getMessage() for r in caplog.records) == 2

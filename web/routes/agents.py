@@ -23,7 +23,7 @@ from console.sessions import is_console_session
 from core.roles import Principal
 from store.agents import AgentRecord, DuplicateUsernameError, sync_board
 from web.auth import require
-from web.deps import context
+from web.deps import console_sessions, context
 from web.schemas.agents import AgentChanges, NewAgent, StatusChange
 
 router = APIRouter(prefix="/api/v1")
@@ -130,6 +130,13 @@ async def update_agent(request: Request, agent_id: str, body: AgentChanges) -> d
     realm = sip_realm(ctx) if body.password is not None else None
     with _agent_errors(agent_id):
         rec = await ctx.store.run(ctx.store.agents.update, agent_id, realm=realm, **changes)
+    if body.password is not None or body.username is not None:  # new credentials: signed-in consoles sign in again
+        ended = console_sessions(request).drop_agent(agent_id)
+        accounts = getattr(request.app.state, "console_accounts", None)
+        if accounts is not None and body.password is not None:  # a reset password unlocks the account
+            accounts.unblock("user:" + rec.username[:64].lower())
+        if ended:
+            log.info("agent %s: credentials changed, %d console session(s) ended", agent_id, ended)
     return _changed(ctx, rec)
 
 
@@ -146,6 +153,7 @@ async def delete_agent(request: Request, agent_id: str) -> Response:
         await ctx.store.run(ctx.store.agents.delete, agent_id)
     except UnknownAgentError:
         raise _missing(agent_id) from None
+    console_sessions(request).drop_agent(agent_id)
     _announce(ctx)
     return Response(status_code=204)
 

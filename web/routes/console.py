@@ -73,6 +73,7 @@ def install_console(app: FastAPI, ctx: AppContext, cs: ConsoleSettings) -> None:
     feed.attach(ctx.board)
     app.state.console_sessions = SessionTable(cs.session_idle_s, cs.session_max_s)
     app.state.console_limiter = LoginLimiter(cs.login_fail_limit, cs.login_fail_window_s, cs.login_block_s)
+    app.state.console_accounts = LoginLimiter(cs.account_fail_limit, cs.account_fail_window_s, cs.account_block_s)
     app.state.console_feed = feed
     app.include_router(router)
     app.include_router(wrapup_router)
@@ -123,9 +124,18 @@ async def login(request: Request) -> JSONResponse:
     if not same_origin(request):
         raise HTTPException(403, "cross-site request refused")
     username, password = await _credentials(request)
+    accounts: LoginLimiter = request.app.state.console_accounts
+    account = "user:" + username[:64].lower()
     wait = limiter.begin(address)
-    if wait > 0:
+    if wait == 0:
+        wait = accounts.begin(account)
+        if wait > 0:
+            limiter.release(address)
+            log.warning("console login for user %r from %s refused: account locked (%.0f s to wait)",
+                        username[:64], address, wait)
+    elif wait > 0:
         log.warning("console login from %s refused: too many failed logins (%.0f s to wait)", address, wait)
+    if wait > 0:  # the same answer for a blocked address and a locked account
         return error_response(429, "too many failed logins; try again later",
                               headers={"Retry-After": str(int(wait) + 1)})
     rec = None
@@ -133,9 +143,10 @@ async def login(request: Request) -> JSONResponse:
         rec = await asyncio.to_thread(ctx.store.agents.check_password, username, password)
     finally:
         blocked = limiter.finish(address, rec is not None)
+        locked = accounts.finish(account, rec is not None)
     if rec is None:
-        log.warning("console login failed for user %r from %s%s", username[:64], address,
-                    "; address blocked" if blocked else "")
+        log.warning("console login failed for user %r from %s%s%s", username[:64], address,
+                    "; address blocked" if blocked else "", "; account locked" if locked else "")
         return error_response(401, BAD_LOGIN)
     if ctx.board.find(rec.id) is None:
         ctx.board.sync(rec.info())

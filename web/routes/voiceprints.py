@@ -114,7 +114,7 @@ async def delete_voiceprint(request: Request, customer_id: str, who: Principal =
 @router.post("/voiceprints/verify")
 async def verify(
     request: Request,
-    customer_id: str = Form(...),
+    customer_id: str = Form(..., min_length=1, max_length=64),
     file: UploadFile = File(..., description="WAV or FLAC"),
     who: Principal = Depends(VERIFY),
 ) -> dict[str, Any]:
