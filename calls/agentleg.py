@@ -57,7 +57,9 @@ class AgentLeg:
             return RingOutcome("no_phone", detail="no registered phone")
         depth = max(1, ctx.settings.media.jitter_buffer_ms // 20)
         _, session, port = await ctx.ports.bind(ctx.settings.media.rtp_host,
-                                                RtpSession(AGENT, self._on_frame, self._on_dtmf, depth))
+                                                RtpSession(AGENT, self._on_frame, self._on_dtmf, depth,
+                                                           latch=ctx.settings.media.latch_config(),
+                                                           signalling_host=binding.host))
         session.port = port
         self.session = session
         callee = getattr(binding, "contact_user", None) or self.agent.username

@@ -114,7 +114,9 @@ class CallService:
         try:
             depth = max(1, self.ctx.settings.media.jitter_buffer_ms // 20)
             _, session, port = await self.ctx.ports.bind(
-                self.ctx.settings.media.rtp_host, RtpSession(CALLER, self._on_frame, self._on_dtmf, depth)
+                self.ctx.settings.media.rtp_host,
+                RtpSession(CALLER, self._on_frame, self._on_dtmf, depth, latch=self.ctx.settings.media.latch_config(),
+                           signalling_host=self.call.info.source[0]),
             )
         except PortsExhaustedError:
             self.call.reject(503, "Service Unavailable", {"Retry-After": str(self.ctx.settings.sip.retry_after_s)})

@@ -15,12 +15,12 @@ from media.codecs import FrameEncoder, PayloadDecoder, decoder_for, encoder_for
 from media.dtmf import EVENTS, DtmfDetector, DtmfParseError, DtmfPayload
 from media.frame import FRAME_SAMPLES, AudioFrame, Pcm
 from media.jitter import JitterBuffer
+from media.latch import LatchConfig, SourceLatch, Verdict
 from media.rtp import RtpPacket, RtpParseError
 from media.sdp import Negotiated
 
 log = logging.getLogger("hotline.media")
 
-RELATCH_PACKETS = 5
 FrameSink = Callable[[AudioFrame], None]
 DtmfSink = Callable[[str, float], None]
 
@@ -31,16 +31,31 @@ class SessionStats:
 
     packets_in: int = 0
     bad_packets: int = 0
-    foreign_packets: int = 0
+    foreign_packets: int = 0  # wrong payload type, before negotiation, or not from the latched source
+    relatches: int = 0  # times the latched source moved (see media.latch)
     frames_out: int = 0
     concealed: int = 0
     packets_sent: int = 0
 
 
 class RtpSession(asyncio.DatagramProtocol):
-    """One call leg's media. Frames and DTMF are delivered through sync callbacks."""
+    """One call leg's media. Frames and DTMF are delivered through sync callbacks.
 
-    def __init__(self, leg: str, on_frame: FrameSink, on_dtmf: DtmfSink, jitter_depth: int = 3) -> None:
+    Where its audio goes and whose packets it takes is decided by a :class:`media.latch.SourceLatch`
+    (created at the first :meth:`configure`, with ``latch``'s settings; ``signalling_host`` is the IP the
+    call's SIP came from, which ranks a NAT'd source higher).
+    """
+
+    def __init__(
+        self,
+        leg: str,
+        on_frame: FrameSink,
+        on_dtmf: DtmfSink,
+        jitter_depth: int = 3,
+        *,
+        latch: LatchConfig | None = None,
+        signalling_host: str | None = None,
+    ) -> None:
         self.leg = leg
         self.stats = SessionStats()
         self._on_frame = on_frame
@@ -51,10 +66,9 @@ class RtpSession(asyncio.DatagramProtocol):
         self._neg: Negotiated | None = None
         self._decoder: PayloadDecoder | None = None
         self._encoder: FrameEncoder | None = None
-        self._remote: tuple[str, int] | None = None
-        self._latched = False
-        self._candidate: tuple[str, int] | None = None
-        self._candidate_hits = 0
+        self._latch_config = latch if latch is not None else LatchConfig()
+        self._signalling_host = signalling_host
+        self._latch: SourceLatch | None = None
         self._pending = np.zeros(0, dtype=np.int16)
         self._frame_index = 0
         self._seq = random.randint(0, 0xFFFF)
@@ -84,57 +98,45 @@ class RtpSession(asyncio.DatagramProtocol):
         except RtpParseError:
             self.stats.bad_packets += 1
             return
-        neg = self._neg
-        if neg is None:
+        neg, latch = self._neg, self._latch
+        if neg is None or latch is None:
             self.stats.foreign_packets += 1
             return
         if pkt.payload_type not in (neg.payload_type, neg.telephone_event_pt):
             self.stats.foreign_packets += 1
             return
-        if not self._latch(addr):
+        now = asyncio.get_running_loop().time()
+        verdict = latch.check(addr, pkt.ssrc, pkt.sequence, now)
+        if verdict is Verdict.FOREIGN:
+            self.stats.foreign_packets += 1
             return
-        self.last_rx = asyncio.get_running_loop().time()
+        if verdict is Verdict.RELATCHED:
+            self.stats.relatches += 1
+        self.last_rx = now
         if self.packet_tap is not None:
             self.packet_tap(pkt, pkt.payload_type == neg.telephone_event_pt)
         for ready in self._jitter.push(pkt):
             self._release(ready)
-
-    def _latch(self, addr: tuple[str, int]) -> bool:
-        """Symmetric RTP: send to where the caller's media comes from.
-
-        The first valid packet latches. Another source takes over only after
-        ``RELATCH_PACKETS`` packets in a row (a NAT rebinding), so a stray or forged
-        packet neither redirects our audio nor enters the caller's stream.
-        """
-        if not self._latched:
-            self._remote, self._latched = addr, True
-            return True
-        if addr == self._remote:
-            self._candidate, self._candidate_hits = None, 0
-            return True
-        if addr == self._candidate:
-            self._candidate_hits += 1
-        else:
-            self._candidate, self._candidate_hits = addr, 1
-        if self._candidate_hits < RELATCH_PACKETS:
-            self.stats.foreign_packets += 1
-            return False
-        self._remote, self._candidate, self._candidate_hits = addr, None, 0
-        return True
 
     def error_received(self, exc: Exception) -> None:
         log.debug("rtp %s socket error: %s", self.leg, exc)
 
     # -- control ----------------------------------------------------------
     def configure(self, neg: Negotiated) -> None:
-        """Apply (re)negotiated media; codec changes reset codec state."""
+        """Apply (re)negotiated media; codec changes reset codec state.
+
+        The first call starts learning the caller's source against ``neg.remote``; a later one that names
+        another address (not the hold address) starts learning again against it (see ``SourceLatch.expect``).
+        """
         if self._neg is None or self._neg.codec != neg.codec:
             self._decoder = decoder_for(neg.codec.name)
             self._encoder = encoder_for(neg.codec.name)
         self._neg = neg
         self.hold = neg.direction in ("sendonly", "inactive") or neg.remote[0] in ("0.0.0.0", "::")
-        if not self._latched and not self.hold:
-            self._remote = neg.remote
+        if self._latch is None:
+            self._latch = SourceLatch(neg.remote, self._latch_config, f"rtp {self.leg}", self._signalling_host)
+        else:
+            self._latch.expect(neg.remote)
 
     @property
     def negotiated(self) -> Negotiated | None:
@@ -143,8 +145,13 @@ class RtpSession(asyncio.DatagramProtocol):
 
     @property
     def remote(self) -> tuple[str, int] | None:
-        """Where outgoing RTP goes."""
-        return self._remote
+        """Where outgoing RTP goes: the latched source, else the SDP address (None before negotiation)."""
+        return None if self._latch is None else self._latch.remote
+
+    @property
+    def latch(self) -> SourceLatch | None:
+        """The source latch (None before the first :meth:`configure`)."""
+        return self._latch
 
     @property
     def jitter_lost(self) -> int:
@@ -163,19 +170,20 @@ class RtpSession(asyncio.DatagramProtocol):
 
     def send_payload(self, payload: bytes) -> None:
         """Send one already-encoded 20 ms payload of the negotiated codec."""
-        if self._neg is None or self._remote is None or self._transport is None or self.hold:
+        remote = self.remote
+        if self._neg is None or remote is None or self._transport is None or self.hold:
             return
         marker = self.stats.packets_sent == 0
         pkt = RtpPacket(self._neg.payload_type, self._seq, self._ts, self._ssrc, payload, marker)
         self._seq = (self._seq + 1) & 0xFFFF
         self._ts = (self._ts + self._neg.codec.timestamp_step) & 0xFFFFFFFF
-        self._transport.sendto(pkt.serialize(), self._remote)
+        self._transport.sendto(pkt.serialize(), remote)
         self.stats.packets_sent += 1
 
     def forward(self, pkt: RtpPacket, is_event: bool) -> None:
         """Relay a packet of the peer leg (same codec): our SSRC, sequence and a continuous timestamp."""
-        neg = self._neg
-        if neg is None or self._remote is None or self._transport is None or self.hold:
+        neg, remote = self._neg, self.remote
+        if neg is None or remote is None or self._transport is None or self.hold:
             return
         pt = neg.telephone_event_pt if is_event else neg.payload_type
         if pt is None:
@@ -188,7 +196,7 @@ class RtpSession(asyncio.DatagramProtocol):
         self._seq = (self._seq + 1) & 0xFFFF
         if not is_event:
             self._ts = (ts + neg.codec.timestamp_step) & 0xFFFFFFFF
-        self._transport.sendto(out.serialize(), self._remote)
+        self._transport.sendto(out.serialize(), remote)
         self.stats.packets_sent += 1
 
     def end_relay(self) -> None:
@@ -206,7 +214,7 @@ class RtpSession(asyncio.DatagramProtocol):
 
     async def _send_dtmf(self, event: int) -> None:
         neg = self._neg
-        if neg is None or neg.telephone_event_pt is None or self._transport is None or self._remote is None:
+        if neg is None or neg.telephone_event_pt is None or self._transport is None or self.remote is None:
             return
         step = neg.codec.timestamp_step
         ts, n = self._ts, 5
@@ -215,9 +223,10 @@ class RtpSession(asyncio.DatagramProtocol):
             payload = DtmfPayload(event, end, 10, step * min(i + 1, n)).serialize()
             pkt = RtpPacket(neg.telephone_event_pt, self._seq, ts, self._ssrc, payload, i == 0)
             self._seq = (self._seq + 1) & 0xFFFF
-            if self._transport is None or self._remote is None:
+            remote = self.remote
+            if self._transport is None or remote is None:
                 return
-            self._transport.sendto(pkt.serialize(), self._remote)
+            self._transport.sendto(pkt.serialize(), remote)
             if i < n:
                 await asyncio.sleep(0.02)
         self._ts = (ts + step * n) & 0xFFFFFFFF

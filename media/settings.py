@@ -6,6 +6,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from media.latch import LatchConfig
 from media.paths import DEFAULT_GREETING
 
 
@@ -31,6 +32,42 @@ class MediaSettings(BaseModel):
     record_calls: bool = Field(False, description="Write a WAV per call leg under record_dir.")
     record_dir: Path = Field(Path("var/recordings"), description="Where call recordings go.")
     rtp_timeout_s: float = Field(60.0, ge=0, description="Hang up when no RTP arrives for this long (0=never).")
+    rtp_latch_nat: bool = Field(
+        True,
+        description="Symmetric RTP behind NAT: when a call's SDP names a private or unroutable address and its RTP "
+        "comes from another IP, send to the first source that sends. Off: only the SDP address and port are "
+        "ever accepted.",
+    )
+    rtp_latch_window_s: float = Field(
+        3.0,
+        ge=0,
+        le=60,
+        description="Learning window after a call leg's first accepted RTP packet: a source accepted on NAT "
+        "grounds still gives way to a better one (the exact SDP address, else the IP the call's SIP came from); "
+        "afterwards packets from any other source are dropped.",
+    )
+    rtp_relatch_packets: int = Field(
+        3,
+        ge=1,
+        le=100,
+        description="A new source takes a call over (NAT rebinding) only after this many packets in a row with "
+        "the call's SSRC and continuing sequence numbers, none from the current source in between.",
+    )
+    rtp_relatch_ms: int = Field(
+        100,
+        ge=0,
+        le=10000,
+        description="...and only when those packets span at least this long (a forged burst spans no time).",
+    )
+
+    def latch_config(self) -> LatchConfig:
+        """The RTP source-latching settings, for :class:`media.session.RtpSession`."""
+        return LatchConfig(
+            window_s=self.rtp_latch_window_s,
+            nat=self.rtp_latch_nat,
+            relatch_packets=self.rtp_relatch_packets,
+            relatch_s=self.rtp_relatch_ms / 1000,
+        )
 
     @field_validator("codecs")
     @classmethod

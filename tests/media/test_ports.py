@@ -1,5 +1,6 @@
 import asyncio
 import contextlib
+import itertools
 import random
 import socket
 
@@ -61,7 +62,8 @@ def test_range_normalised_to_even_low():
     assert a.in_use == 0
 
 
-async def test_allocates_even_ports_in_range_round_robin():
+async def test_allocates_even_ports_in_range():
+    # (this test also required ascending ports while allocation was round-robin, i.e. guessable)
     base = free_range(10)
     alloc = PortAllocator(base, base + 19)
     transports = []
@@ -74,7 +76,7 @@ async def test_allocates_even_ports_in_range_round_robin():
             assert transport.get_extra_info("sockname")[1] == port
             ports.append(port)
         assert all(p % 2 == 0 and base <= p <= base + 19 for p in ports)
-        assert ports == sorted(ports) and len(set(ports)) == 3
+        assert len(set(ports)) == 3
         assert alloc.in_use == 3
     finally:
         for t in transports:
@@ -162,3 +164,62 @@ async def test_empty_range_exhausted():
     alloc = PortAllocator(41081, 41081)  # low becomes 41082 > high
     with pytest.raises(PortsExhaustedError):
         await alloc.bind(HOST, Proto)
+
+
+# -- random order (issue #11: sequential ports were easy to guess) -----------------------------------------
+
+
+async def _bind_n(alloc: PortAllocator, n: int) -> list[int]:
+    transports, ports = [], []
+    try:
+        for _ in range(n):
+            transport, _, port = await alloc.bind(HOST, Proto)
+            transports.append(transport)
+            ports.append(port)
+    finally:
+        for t in transports:
+            t.close()
+        await asyncio.sleep(0.01)
+    return ports
+
+
+async def test_fifty_allocations_are_not_in_order_and_cover_the_range():
+    base = free_range(100)  # 100 even ports: base .. base + 198
+    alloc = PortAllocator(base, base + 199, random.Random(2024))
+    ports = await _bind_n(alloc, 50)
+    assert len(ports) == len(set(ports)) == 50
+    assert all(p % 2 == 0 and base <= p <= base + 198 for p in ports)
+    assert alloc.in_use == 50
+    assert ports != sorted(ports) and ports != sorted(ports, reverse=True)
+    next_port = sum(1 for a, b in itertools.pairwise(ports) if b == a + 2)
+    assert next_port <= 3, f"{next_port} of 49 allocations were the previous port + 2: {ports}"
+    # spread over the whole range, not a run at one end
+    assert min(ports) < base + 40 and max(ports) > base + 158, ports
+    assert len({(p - base) // 40 for p in ports}) == 5, "every fifth of the range is used"
+
+
+async def test_the_order_is_reproducible_with_a_seeded_random():
+    base = free_range(30)
+    first = await _bind_n(PortAllocator(base, base + 59, random.Random(7)), 20)
+    again = await _bind_n(PortAllocator(base, base + 59, random.Random(7)), 20)
+    other = await _bind_n(PortAllocator(base, base + 59, random.Random(8)), 20)
+    assert first == again
+    assert other != first
+
+
+def test_candidates_are_a_random_permutation_of_the_free_even_ports():
+    alloc = PortAllocator(41001, 41040, random.Random(1))  # even ports 41002 .. 41040: 20 of them
+    alloc._used.update({41010, 41020})  # as if bound
+    order = list(alloc.candidates())
+    assert sorted(order) == [p for p in range(41002, 41041, 2) if p not in (41010, 41020)]
+    assert order != sorted(order)
+    again = PortAllocator(41001, 41040, random.Random(1))
+    again._used.update({41010, 41020})
+    assert list(again.candidates()) == order
+
+
+def test_the_default_order_is_unpredictable():
+    """Without an injected Random the OS's randomness is used: two allocators disagree (a 1 in 50! chance not)."""
+    a, b = PortAllocator(41000, 41099), PortAllocator(41000, 41099)
+    assert list(a.candidates()) != list(b.candidates())
+    assert isinstance(a._rng, random.SystemRandom)

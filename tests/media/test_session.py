@@ -8,10 +8,11 @@ from media import g711
 from media.codecs import G722_SPEC, PCMA, PCMU, CodecSpec, decoder_for, encoder_for
 from media.dtmf import EVENTS, DtmfPayload
 from media.frame import FRAME_SAMPLES, AudioFrame
+from media.latch import LatchConfig
 from media.ports import PortAllocator
 from media.rtp import RtpPacket
 from media.sdp import Negotiated
-from media.session import RELATCH_PACKETS, RtpSession
+from media.session import RtpSession
 from tests.media.helpers import (
     UdpPeer,
     aligned_snr,
@@ -24,7 +25,9 @@ from tests.media.helpers import (
 )
 
 HOST = "127.0.0.1"
-SRC = (HOST, 40000)  # a fake source address for datagrams injected without a socket
+# The source of datagrams injected without a socket: the SDP address those tests negotiate (neg(..., 9)).
+# (It used to be another port: any first source latched then; now only the SDP's address and port do.)
+SRC = (HOST, 9)
 
 
 class Leg:
@@ -443,21 +446,46 @@ async def test_stop_playback(net):
     a.session.stop_playback()  # nothing playing: harmless
 
 
-async def test_symmetric_rtp_latches_to_real_source(net):
+async def test_packets_from_another_port_of_the_sdp_ip_never_latch(net):
+    """Same IP as the SDP, other port: no NAT in between, so not the negotiated stream (it used to latch)."""
     a = await net.leg("a")
     decoy, phone = await net.peer(), await net.peer()
-    a.session.configure(neg(PCMU, decoy.port))  # SDP said "decoy", media really comes from "phone"
+    a.session.configure(neg(PCMU, decoy.port))  # SDP said "decoy", the packets come from "phone"
+    rx_before = a.session.last_rx
+    for seq in range(1, 11):
+        phone.send(rtp(seq, bytes(160)), (HOST, a.port))
+    assert await wait_until(lambda: a.session.stats.packets_in == 10)
+    assert a.session.stats.foreign_packets == 10
+    assert a.frames == [] and a.session.stats.frames_out == 0
+    assert a.session.last_rx == rx_before, "refused packets do not keep the call alive"
     assert a.session.remote == (HOST, decoy.port)
-    phone.send(rtp(1, bytes(160)), (HOST, a.port))
-    assert await wait_until(lambda: a.session.stats.packets_in == 1)
-    assert a.session.remote == (HOST, phone.port)
     a.session.send_frame(np.zeros(FRAME_SAMPLES, dtype=np.int16))
-    assert await wait_until(lambda: len(phone.received) == 1)
+    assert await wait_until(lambda: len(decoy.received) == 1)
     await asyncio.sleep(0.02)
-    assert decoy.received == []
-    # a re-INVITE naming another address does not undo the latch
-    a.session.configure(neg(PCMU, 50002))
-    assert a.session.remote == (HOST, phone.port)
+    assert phone.received == []
+
+
+async def test_symmetric_rtp_behind_nat_latches_to_the_real_source(net):
+    """The SDP names a private address (the phone's LAN side); media really comes from 127.0.0.2: NAT."""
+    a = await net.leg("a")
+    phone = await udp_peer("127.0.0.2")
+    try:
+        a.session.configure(neg(PCMU, 4000, host="10.0.0.7"))
+        assert a.session.remote == ("10.0.0.7", 4000)
+        phone.send(rtp(1, bytes(160)), (HOST, a.port))
+        assert await wait_until(lambda: a.session.stats.packets_in == 1)
+        assert a.session.remote == ("127.0.0.2", phone.port)
+        assert a.session.stats.foreign_packets == 0
+        a.session.send_frame(np.zeros(FRAME_SAMPLES, dtype=np.int16))
+        assert await wait_until(lambda: len(phone.received) == 1)
+        # a re-INVITE naming the same address (a refresh, hold/resume) keeps the latch
+        a.session.configure(neg(PCMU, 4000, host="10.0.0.7"))
+        assert a.session.remote == ("127.0.0.2", phone.port)
+        # one naming another address moves the media there: learning starts again
+        a.session.configure(neg(PCMU, 50002))
+        assert a.session.remote == (HOST, 50002)
+    finally:
+        phone.close()
 
 
 async def test_a_forged_packet_neither_redirects_nor_enters_the_stream(net):
@@ -465,15 +493,61 @@ async def test_a_forged_packet_neither_redirects_nor_enters_the_stream(net):
     phone, attacker = await net.peer(), await net.peer()
     a.session.configure(neg(PCMU, phone.port))
     phone.send(rtp(1, bytes(160)), (HOST, a.port))
-    assert await wait_until(lambda: a.session.remote == (HOST, phone.port))
+    assert await wait_until(lambda: a.session.latch is not None and a.session.latch.source == (HOST, phone.port))
     for seq in (2, 3):
         attacker.send(rtp(seq, bytes(160), ssrc=0xBAD), (HOST, a.port))
     assert await wait_until(lambda: a.session.stats.foreign_packets == 2)
     assert a.session.remote == (HOST, phone.port)
-    # a real rebinding (the phone's NAT moved) takes over after a run of packets
-    for seq in range(2, 2 + RELATCH_PACKETS):
+    # the phone's SSRC and the next sequence numbers, but as a burst: it takes no time, so no take-over
+    # (this run of 5 used to move the latch)
+    for seq in range(2, 2 + 5):
         attacker.send(rtp(seq, bytes(160)), (HOST, a.port))
-    assert await wait_until(lambda: a.session.remote == (HOST, attacker.port))
+    assert await wait_until(lambda: a.session.stats.foreign_packets == 7)
+    await asyncio.sleep(0.02)
+    assert a.session.remote == (HOST, phone.port)
+    assert a.session.stats.relatches == 0
+    assert a.frames == [] and a.session.stats.packets_in == 8
+
+
+async def test_nat_rebinding_moves_the_latch_and_is_logged(net, caplog):
+    """The phone's NAT binding moves mid-call: the same stream, continued at 20 ms pace from a new port."""
+    a = await net.leg("a")
+    phone, moved = await net.peer(), await net.peer()
+    a.session.configure(neg(PCMU, phone.port))
+    tone = g711.ulaw_encode(sine(1000, 0.02, rate=8000))
+    for seq in range(10):
+        phone.send(rtp(seq, tone), (HOST, a.port))
+    assert await wait_until(lambda: a.session.stats.packets_in == 10)
+    caplog.set_level("WARNING", logger="hotline.media")
+    for seq in range(10, 30):
+        moved.send(rtp(seq, tone), (HOST, a.port))
+        await asyncio.sleep(0.02)
+    assert await wait_until(lambda: a.session.stats.packets_in == 30)
+    assert a.session.remote == (HOST, moved.port)
+    assert a.session.stats.relatches == 1
+    # the run must span >= 100 ms: packets 10..14 (80 ms at 20 ms pace) are dropped, the 6th takes over
+    # (or the 7th, when five 20 ms sleeps come out a hair under 100 ms); everything after is the stream
+    assert a.session.stats.foreign_packets in (5, 6), a.session.stats.foreign_packets
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warnings) == 1
+    assert f"{HOST}:{phone.port}" in warnings[0] and f"{HOST}:{moved.port}" in warnings[0]
+    a.session.send_frame(np.zeros(FRAME_SAMPLES, dtype=np.int16))
+    assert await wait_until(lambda: len(moved.received) == 1)
+    assert phone.received == []
+
+
+async def test_latch_settings_reach_the_session(net):
+    a = Leg("a")
+    a.session = RtpSession("a", a.frames.append, lambda d, t: None, latch=LatchConfig(nat=False))
+    a.session.configure(neg(PCMU, 4000, host="10.0.0.7"))
+    a.session.datagram_received(rtp(1, bytes(160)), ("127.0.0.2", 5000))
+    assert a.session.stats.foreign_packets == 1
+    assert a.session.remote == ("10.0.0.7", 4000)
+    b = Leg("b")  # the default accepts the NAT case
+    b.session.configure(neg(PCMU, 4000, host="10.0.0.7"))
+    b.session.datagram_received(rtp(1, bytes(160)), ("127.0.0.2", 5000))
+    assert b.session.stats.foreign_packets == 0
+    assert b.session.remote == ("127.0.0.2", 5000)
 
 
 @pytest.mark.parametrize(
