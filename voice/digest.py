@@ -1,9 +1,11 @@
 """HTTP digest authentication for SIP (RFC 3261 §22, RFC 2617 / RFC 7616 with MD5).
 
-Pure functions only: parse and build header values, compute the request digest, and make or check
-our own nonces. A nonce is ``<issue time in ms, hex>.<random salt>.<HMAC-SHA256 tag>``: it carries its
-own issue time and is signed with a per-process secret, so checking one needs no table. Times are
-passed in as numbers (seconds of whatever clock the caller uses), which keeps everything testable.
+Pure functions: parse and build header values, compute the request digest, make and check our own
+nonces, compare URIs. A nonce is ``<issue time in ms, hex>.<random salt>.<HMAC-SHA256 tag>``; the tag
+covers the issue time, the salt and the client's address, so a nonce is only good from the address it
+was issued to, and checking one needs no table. :mod:`voice.digest_auth` judges answers with these
+(qop=auth only, nc tracking, Request-URI check). Times are passed in as numbers (seconds of whatever
+clock the caller uses), which keeps everything testable.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ _HEX32 = re.compile(r"[0-9a-fA-F]{32}")
 _NC = re.compile(r"[0-9a-fA-F]{8}")
 _NONCE = re.compile(r"([0-9a-f]{1,16})\.([0-9A-Za-z]{1,64})\.([0-9a-f]{32})")
 _REQUIRED = ("username", "realm", "nonce", "uri", "response")
-_FUTURE_SLACK_S = 1.0  # a nonce dated later than this is not one we issued
+FUTURE_SLACK_S = 1.0  # a nonce dated later than this is not one we issued
 
 
 class DigestParseError(ValueError):
@@ -156,7 +158,7 @@ def _quote(text: str) -> str:
 
 
 def build_challenge(realm: str, nonce: str, *, opaque: str | None = None, stale: bool = False) -> str:
-    """A WWW-Authenticate value offering MD5 with ``qop="auth"`` (clients without qop are accepted too)."""
+    """A WWW-Authenticate value offering MD5 with ``qop="auth"`` (the only answers :class:`DigestAuth` accepts)."""
     parts = [f"realm={_quote(realm)}", f"nonce={_quote(nonce)}"]
     if opaque is not None:
         parts.append(f"opaque={_quote(opaque)}")
@@ -204,34 +206,56 @@ def verify_response(creds: DigestCredentials, ha1_hex: str, method: str) -> bool
 
 
 def _tag(secret: bytes, body: str) -> str:
-    return hmac.new(secret, body.encode("ascii"), hashlib.sha256).hexdigest()[:32]
+    return hmac.new(secret, body.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()[:32]
 
 
-def make_nonce(secret: bytes, now: float, salt: str | None = None) -> str:
-    """A nonce issued at ``now`` (seconds, >= 0), signed with ``secret``."""
+def make_nonce(secret: bytes, now: float, *, client: str, salt: str | None = None) -> str:
+    """A nonce issued at ``now`` (seconds, >= 0) to ``client`` (its IP address), signed with ``secret``."""
     if now < 0:
         raise ValueError(f"clock value {now} is negative")
     salt = secrets.token_hex(8) if salt is None else salt
     if not (salt.isascii() and salt.isalnum() and len(salt) <= 64):
         raise ValueError(f"nonce salt {salt!r} must be 1-64 ASCII letters and digits")
     body = f"{int(now * 1000):x}.{salt}"
-    return f"{body}.{_tag(secret, body)}"
+    return f"{body}.{_tag(secret, f'{body}.{client}')}"
 
 
-def check_nonce(secret: bytes, nonce: str, now: float, ttl_s: float) -> NonceStatus:
-    """Whether ``nonce`` was made by :func:`make_nonce` with ``secret``, and whether it is younger than ``ttl_s``."""
+def nonce_issued(nonce: str) -> float | None:
+    """The issue time written in a well-formed nonce (not checked: see :func:`check_nonce`)."""
+    match = _NONCE.fullmatch(nonce)
+    return None if match is None else int(match.group(1), 16) / 1000
+
+
+def check_nonce(secret: bytes, nonce: str, now: float, ttl_s: float, *, client: str) -> NonceStatus:
+    """Whether ``nonce`` was made by :func:`make_nonce` with ``secret`` for ``client``, and is within ``ttl_s``."""
     match = _NONCE.fullmatch(nonce)
     if match is None:
         return NonceStatus.INVALID
     stamp, salt, tag = match.groups()
     issued = int(stamp, 16) / 1000
-    if not hmac.compare_digest(_tag(secret, f"{stamp}.{salt}"), tag):
+    if not hmac.compare_digest(_tag(secret, f"{stamp}.{salt}.{client}"), tag):
         return NonceStatus.INVALID
-    if issued > now + _FUTURE_SLACK_S:
+    if issued > now + FUTURE_SLACK_S:
         return NonceStatus.INVALID
     return NonceStatus.STALE if now - issued > ttl_s else NonceStatus.VALID
+
+
+def _canon_uri(uri: str) -> str:
+    """A SIP URI with its case-insensitive parts (scheme, host, parameters) lower-cased."""
+    scheme, colon, rest = uri.strip().partition(":")
+    if not colon:
+        return uri.strip()
+    head, semi, params = rest.partition(";")
+    user, at, host = head.rpartition("@")
+    return f"{scheme.lower()}:{user}{at}{host.lower()}{semi}{params.lower()}"
+
+
+def same_uri(digest_uri: str, request_uri: str) -> bool:
+    """Whether the ``uri`` of an answer names the Request-URI (RFC 2617 §3.2.2.5); case only matters in the user."""
+    return digest_uri == request_uri or _canon_uri(digest_uri) == _canon_uri(request_uri)
 
 
 def make_opaque(secret: bytes) -> str:
     """The opaque value of this process's challenges (constant per secret, reveals nothing about it)."""
     return _tag(secret, "opaque")[:16]
+

@@ -19,6 +19,7 @@ from sippy.SipCallId import SipCallId
 from sippy.UA import UA
 
 from voice.events import Answered, Failed, ReferRequested, Reinvite, RemoteHangup, Ringing
+from voice.sipside import server_contact
 
 Deliver = Callable[[Any], None]
 
@@ -35,6 +36,7 @@ class OutboundOps:
         self.call_id = call_id
         self.ua = UA(global_config, event_cb=self._event, nh_address=target, nh_transport=transport,
                      dead_cbs=(self._dead,))
+        self.ua.lContact = server_contact(None)  # no display name; sippy puts the caller's user part in
 
     def start(self, callee: str, caller: str, display: str | None, sdp: str) -> None:
         """Send the INVITE."""

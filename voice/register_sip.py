@@ -73,12 +73,14 @@ def register_request(req: Any) -> RegisterRequest:
         except (ValueError, TypeError) as exc:
             raise RegisterParseError("expires", str(exc)) from exc
     (ip, port), transport = req.source or (("", 0), "udp")
+    ruri = req.getRURI()
     agent = str(req.getHFBody("user-agent")) if req.countHFs("user-agent") > 0 else ""
     return RegisterRequest(
         aor_user=str(user),
         call_id=str(req.getHFBody("call-id")),
         cseq=int(req.getHFBody("cseq").getCSeqNum()),
         source=(str(ip), int(port)),
+        request_uri=str(getattr(ruri, "original_uri", None) or ruri),
         transport=str(transport).lower(),
         contacts=tuple(contacts),
         wildcard=wildcard,

@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 import math
 import re
-import secrets
 import threading
 import time
 from collections import deque
@@ -20,13 +19,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from voice import digest
+from voice.digest_auth import DigestAuth, Verdict
 from voice.settings import SipSettings
 
 log = logging.getLogger("hotline.sip.auth")
 
 ChangeCallback = Callable[[str, bool, "Binding | None"], None]
 _HA1 = re.compile(r"[0-9a-f]{32}")
-_DUMMY_HA1 = "0" * 32  # compared against when the user is unknown, so both cases cost the same
 
 
 class CredentialError(ValueError):
@@ -145,6 +144,7 @@ class RegisterRequest:
     call_id: str
     cseq: int
     source: tuple[str, int]
+    request_uri: str  # as received: the digest ``uri`` must name it
     transport: str = "udp"
     contacts: tuple[ContactSpec, ...] = ()
     wildcard: bool = False
@@ -184,8 +184,7 @@ class Registrar:
         self.settings = settings
         self.credentials = credentials
         self._clock = clock
-        self._secret = secret if secret is not None else secrets.token_bytes(32)
-        self._opaque = digest.make_opaque(self._secret)
+        self.auth = DigestAuth(settings.realm, settings.nonce_ttl_s, secret)
         self._lock = threading.Lock()
         self._bindings: dict[str, dict[str, Binding]] = {}  # username -> contact URI -> binding
         self._reported: dict[str, Binding] = {}  # what listeners were last told, per bound user
@@ -213,10 +212,9 @@ class Registrar:
         with self._lock:
             return self._live(username, self._clock())
 
-    def challenge(self, stale: bool = False) -> str:
-        """A fresh WWW-Authenticate value."""
-        nonce = digest.make_nonce(self._secret, self._clock())
-        return digest.build_challenge(self.settings.realm, nonce, opaque=self._opaque, stale=stale)
+    def challenge(self, client: str, stale: bool = False) -> str:
+        """A fresh WWW-Authenticate value, its nonce good from the address ``client`` only."""
+        return self.auth.challenge(client, self._clock(), stale)
 
     # -- changing ------------------------------------------------------------------------
     def expire(self, now: float | None = None) -> list[Binding]:
@@ -232,6 +230,7 @@ class Registrar:
                     del self._bindings[username]
             events = [self._diff(u, now) for u in sorted({b.username for b in gone})]
             self.limiter.prune(now)
+        self.auth.prune(now)
         self._notify(events)
         return gone
 
@@ -258,39 +257,44 @@ class Registrar:
     # -- authentication --------------------------------------------------------------------
     def _authenticate(self, req: RegisterRequest, now: float) -> Decision | None:
         """None when ``req`` carries valid credentials for its To user, else the response to send."""
+        ip = req.source[0].strip("[]")  # nonces are bound to it: the same for UDP and (bracketed) TCP IPv6
         creds: digest.DigestCredentials | None = None
         for value in req.authorization:
             try:
                 parsed = digest.parse_authorization(value)
             except digest.DigestParseError as exc:
-                log.info("unreadable Authorization from %s: %s", req.source[0], exc.reason)
+                log.info("unreadable Authorization from %s: %s", ip, exc.reason)
                 return Decision(400, "Bad Request")
             if parsed.realm == self.settings.realm:
                 creds = parsed
                 break
-        if creds is None or (creds.algorithm or "MD5").upper() != "MD5" or creds.qop not in (None, digest.QOP):
-            return self._challenge_decision(stale=False)
-        if creds.opaque is not None and creds.opaque != self._opaque:
-            return self._challenge_decision(stale=False)
-        status = digest.check_nonce(self._secret, creds.nonce, now, self.settings.nonce_ttl_s)
-        if status is digest.NonceStatus.INVALID:
-            return self._challenge_decision(stale=False)
-        known = self.credentials.get(creds.username)
-        correct = digest.verify_response(creds, known or _DUMMY_HA1, req.method) and known is not None
-        if not correct:
+        if creds is None:
+            return self._challenge_decision(ip, stale=False)
+        verdict = self.auth.check(creds, ha1=self.credentials.get(creds.username), method=req.method,
+                                  request_uri=req.request_uri, client=ip, now=now)
+        if verdict is Verdict.OK:
+            if creds.username != req.aor_user:
+                log.warning("user %r from %s tried to register %r", creds.username, ip, req.aor_user)
+                return Decision(403, "Forbidden")
+            return None
+        if verdict in (Verdict.WRONG, Verdict.WRONG_STALE):
             self._fail(req, creds.username, now)
             # a stale nonce with a wrong digest gets a plain new challenge: stale=true would confirm the password
-            return self._challenge_decision(stale=False) if status is digest.NonceStatus.STALE \
+            return self._challenge_decision(ip, stale=False) if verdict is Verdict.WRONG_STALE \
                 else Decision(403, "Forbidden")
-        if status is digest.NonceStatus.STALE:
-            return self._challenge_decision(stale=True)
-        if creds.username != req.aor_user:
-            log.warning("user %r from %s tried to register %r", creds.username, req.source[0], req.aor_user)
-            return Decision(403, "Forbidden")
-        return None
+        if verdict is Verdict.BAD_URI:
+            log.info("digest uri %r from %s is not the Request-URI %r", creds.uri, ip, req.request_uri)
+            return Decision(400, "Bad Request: digest uri does not match the Request-URI")
+        if verdict is Verdict.REPLAY:
+            log.warning("digest replay from %s: user=%r nonce=%s nc=%s (not above the last one)", ip,
+                        creds.username, creds.nonce[:24], creds.nc)
+        elif verdict is Verdict.NO_QOP:
+            log.info("digest answer from %s without qop=auth/MD5 (qop=%r, algorithm=%r): challenged again", ip,
+                     creds.qop, creds.algorithm)
+        return self._challenge_decision(ip, stale=verdict in (Verdict.STALE, Verdict.REPLAY))
 
-    def _challenge_decision(self, stale: bool) -> Decision:
-        return Decision(401, "Unauthorized", (("WWW-Authenticate", self.challenge(stale)),))
+    def _challenge_decision(self, client: str, stale: bool) -> Decision:
+        return Decision(401, "Unauthorized", (("WWW-Authenticate", self.challenge(client, stale)),))
 
     def _fail(self, req: RegisterRequest, username: str, now: float) -> None:
         count, blocked = self.limiter.record(req.source[0], now)

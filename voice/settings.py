@@ -41,6 +41,55 @@ class SipSettings(BaseModel):
     auth_block_s: int = Field(
         300, ge=1, description="How long a blocked source IP gets 403 to every REGISTER without any check."
     )
+    contact_user: str = Field(
+        "hotline", min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._~+-]+$",
+        description="User part of the server's own Contact (<sip:USER@host:port>, ;transport=tcp on TCP, no display "
+                    "name). Calls Hotline places to agents carry the caller's number there instead.",
+    )
+    invite_rate_per_s: float = Field(
+        50.0, ge=0, description="New INVITEs (not re-INVITEs) accepted per second from one source IP (token bucket "
+                                "refill); 0 turns the limit off. Over it: 503 with Retry-After.",
+    )
+    invite_burst: int = Field(100, ge=1, description="INVITEs one source IP may send at once before the rate applies.")
+    register_rate_per_s: float = Field(
+        10.0, ge=0, description="REGISTERs accepted per second from one source IP (token bucket refill); 0 turns the "
+                                "limit off. Over it: 503 with Retry-After.",
+    )
+    register_burst: int = Field(
+        20, ge=1, description="REGISTERs one source IP may send at once before the rate applies."
+    )
+    rate_limit_trusted: bool = Field(
+        False, description="Also rate-limit INVITE and REGISTER from trusted_peers. Off by default: a trunk or proxy "
+                           "carries many callers from one address.",
+    )
+    rate_limit_log_interval_s: float = Field(
+        10.0, gt=0, description="At most one log line per this interval for each limit (INVITE, REGISTER, TCP "
+                                "connections), counting what was refused since the last one.",
+    )
+    rate_limit_max_sources: int = Field(
+        100_000, ge=100, description="Source IPs whose buckets are remembered; past this the least recently seen are "
+                                     "forgotten (they start again with a full burst).",
+    )
+    tcp_max_connections: int = Field(
+        1024, ge=1, description="Inbound SIP/TCP connections open at once; more are closed as soon as accepted.",
+    )
+    tcp_max_connections_per_ip: int = Field(
+        32, ge=1, description="Inbound SIP/TCP connections open at once from one IP; more are closed as soon as "
+                              "accepted.",
+    )
+    tcp_max_message_bytes: int = Field(
+        65535, ge=1024, le=16 * 1024 * 1024,
+        description="Largest SIP message (headers and body) taken over TCP; a connection announcing a larger one "
+                    "(Content-Length) is closed. Bounds each connection's receive buffer.",
+    )
+    tcp_max_header_bytes: int = Field(
+        16384, ge=512, description="Largest header block (start line and headers) over TCP; a connection sending more "
+                                   "without the blank line that ends it is closed.",
+    )
+    tcp_idle_timeout_s: float = Field(
+        600.0, gt=0, description="A SIP/TCP connection is closed when no complete message (or RFC 5626 CRLFCRLF "
+                                 "keep-alive) went either way for this long; stray bytes do not count.",
+    )
     trusted_peers: list[str] = Field(
         default_factory=lambda: ["127.0.0.1/32", "::1/128"],
         description="Addresses or networks (CIDR) of the SIP peers whose caller identity is believed: their "
@@ -66,6 +115,13 @@ class SipSettings(BaseModel):
         except ValueError:
             return False
         return any(ip in ip_network(peer, strict=False) for peer in self.trusted_peers)
+
+    @model_validator(mode="after")
+    def _tcp_sizes_in_order(self) -> Self:
+        if self.tcp_max_header_bytes > self.tcp_max_message_bytes:
+            raise ValueError(f"tcp_max_header_bytes ({self.tcp_max_header_bytes}) exceeds tcp_max_message_bytes "
+                             f"({self.tcp_max_message_bytes})")
+        return self
 
     @model_validator(mode="after")
     def _expires_in_order(self) -> Self:

@@ -15,7 +15,10 @@ from sippy.CCEvents import (
     CCEventUpdate,
 )
 from sippy.MsgBody import MsgBody
+from sippy.SipAddress import SipAddress
+from sippy.SipContact import SipContact
 from sippy.SipHeader import SipHeader
+from sippy.SipURL import SipURL
 from sippy.UA import UA
 
 from voice.call import CallerInfo
@@ -34,7 +37,7 @@ def build_transaction_manager(settings: SipSettings, recv_request: Callable[...,
         "_sip_port": settings.port,
         "_sip_logger": WireLogger(),
     }
-    tm = HotlineTransactionManager(global_config, recv_request)
+    tm = HotlineTransactionManager(global_config, recv_request, log_interval_s=settings.rate_limit_log_interval_s)
     global_config["_sip_tm"] = tm
     if settings.tcp:
         from sippy.Network_server import Network_server_opts
@@ -42,8 +45,29 @@ def build_transaction_manager(settings: SipSettings, recv_request: Callable[...,
         from voice.tcp import TcpSipServer
 
         opts = Network_server_opts((settings.host, settings.port), tm.handleIncoming)
-        global_config["_tcp_server"] = TcpSipServer(opts)
+        global_config["_tcp_server"] = TcpSipServer(
+            opts, idle_timeout=settings.tcp_idle_timeout_s, max_connections=settings.tcp_max_connections,
+            max_connections_per_ip=settings.tcp_max_connections_per_ip,
+            max_header_bytes=settings.tcp_max_header_bytes, max_message_bytes=settings.tcp_max_message_bytes,
+            log_interval_s=settings.rate_limit_log_interval_s)
     return global_config
+
+
+def server_contact(user: str | None) -> SipContact:
+    """Our Contact: ``<sip:USER@host:port>``, no display name (sippy's default is ``Anonymous <sip:host:port>``).
+
+    Host, port and ``;transport=tcp`` are sippy placeholders, filled in with the listener each message leaves
+    through, so one value serves UDP and TCP.
+    """
+    return SipContact(address=SipAddress(url=SipURL(username=user), hadbrace=True))
+
+
+def forget_transaction(sip_t: Any) -> None:
+    """Let sippy drop a server transaction we do not answer (it keeps an INVITE's for Timer E otherwise)."""
+    timer = getattr(sip_t, "teE", None)
+    if timer is not None:
+        timer.cancel()
+        sip_t.teE = None
 
 
 def simple_response(req: Any, code: int, reason: str, headers: dict[str, str] | None = None) -> Any:
@@ -74,6 +98,7 @@ class UaOps:
         info: CallerInfo,
         deliver: Callable[[UaOps, str, Any], None],
         on_dead: Callable[[UaOps], None],
+        contact_user: str = "hotline",
     ) -> None:
         self.info = info
         self.offer_sdp: str | None = None
@@ -83,6 +108,7 @@ class UaOps:
         self._deliver = deliver
         self._on_dead = on_dead
         self.ua = UA(global_config, event_cb=self._event, dead_cbs=(self._dead,))
+        self.ua.lContact = server_contact(contact_user)
 
     # commands (already on the sippy thread)
     def ring(self) -> None:

@@ -4,7 +4,9 @@ sippy's event dispatcher (``ED2``) is a singleton bound to the thread that
 first imports sippy, so every sippy import happens inside :meth:`SipStack._run`.
 Events cross to asyncio with ``loop.call_soon_threadsafe``; commands cross back
 with ``ED2.callFromThread``. Every ``UA`` is referenced in ``_uas`` until its
-dialog is dead.
+dialog is dead. New INVITEs and REGISTERs pass a per-source-IP rate limit first
+(:mod:`voice.ratelimit`): over it they get 503 with Retry-After, and a source that
+keeps sending regardless is dropped unanswered.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -20,6 +23,7 @@ from voice.agentcall import OutboundCall
 from voice.call import CallerInfo, NumberTrust, SipCall
 from voice.events import Acked, CallEvent, Failed, Reinvite, RemoteHangup
 from voice.numbers import normalize_number
+from voice.ratelimit import Admission, SourceLimiter
 from voice.registrar import Binding, Registrar
 from voice.settings import SipSettings
 
@@ -66,6 +70,14 @@ class SipStack:
         self._ed: Any = None
         self._uas: dict[str, Any] = {}  # sip Call-ID -> UaOps, touched only on the sippy thread
         self._out: dict[str, Any] = {}  # sip Call-ID -> OutboundOps, touched only on the sippy thread
+        s = settings
+        self.limits = {  # used on the sippy thread only
+            "INVITE": SourceLimiter("INVITE", s.invite_rate_per_s, s.invite_burst, max_sources=s.rate_limit_max_sources,
+                                    log_interval_s=s.rate_limit_log_interval_s),
+            "REGISTER": SourceLimiter("REGISTER", s.register_rate_per_s, s.register_burst,
+                                      max_sources=s.rate_limit_max_sources, log_interval_s=s.rate_limit_log_interval_s),
+        }
+        self._flush: Any = None  # the sippy Timeout logging what the limits refused
 
     # -- lifecycle (asyncio thread) ------------------------------------------
     def start(self, timeout: float = 10.0) -> None:
@@ -80,8 +92,9 @@ class SipStack:
     def stop(self) -> None:
         """Stop the sippy loop."""
         if self._ed is not None and self._thread is not None and self._thread.is_alive():
-            if self._sweep is not None:
-                self._ed.callFromThread(self._sweep.cancel)
+            for timer in (self._sweep, self._flush):
+                if timer is not None:
+                    self._ed.callFromThread(timer.cancel)
             self._ed.callFromThread(self._ed.breakLoop)
             self._thread.join(5)
 
@@ -135,10 +148,11 @@ class SipStack:
             SipConf.my_uaname = self.settings.user_agent
             self._ed = ED2
             self.global_config = build_transaction_manager(self.settings, self._recv_request)
-            if self.registrar is not None:
-                from sippy.Time.Timeout import Timeout
+            from sippy.Time.Timeout import Timeout
 
+            if self.registrar is not None:
                 self._sweep = Timeout(self.registrar.expire, 1.0, -1)  # every second, forever
+            self._flush = Timeout(self._flush_limits, self.settings.rate_limit_log_interval_s, -1)
         except BaseException as exc:  # reported to start()
             self._error = exc
             self._ready.set()
@@ -149,6 +163,31 @@ class SipStack:
         except Exception:
             log.exception("sippy loop crashed")
 
+    def _flush_limits(self) -> None:
+        now = time.monotonic()
+        for limiter in self.limits.values():
+            limiter.flush(now)
+
+    def _admit(self, method: str, req: Any, sip_t: Any) -> tuple[bool, Any]:
+        """``(True, None)`` to go on; else ``(False, what the request callback returns)``: a 503, or nothing."""
+        from voice.sipside import forget_transaction, simple_response
+
+        limiter = self.limits.get(method)
+        if limiter is None:
+            return True, None
+        source, _ = getattr(req, "source", (("", 0), "udp"))
+        ip = str(source[0]).strip("[]")  # SIP/TCP spells IPv6 hosts in brackets, UDP does not
+        if not self.settings.rate_limit_trusted and self.settings.trusts(ip):
+            return True, None
+        decision = limiter.check(ip, time.monotonic())
+        if decision.admission is Admission.ALLOW:
+            return True, None
+        if decision.admission is Admission.REFUSE:
+            return False, simple_response(req, 503, "Service Unavailable",
+                                          {"Retry-After": str(decision.retry_after_s)})
+        forget_transaction(sip_t)
+        return False, None
+
     def _recv_request(self, req: Any, sip_t: Any) -> Any:
         from voice.sipside import ALLOW, UaOps, options_response, simple_response
 
@@ -156,6 +195,9 @@ class SipStack:
         if req.getHFBody("to").getTag() is not None or method in ("BYE", "CANCEL", "ACK", "INFO", "UPDATE"):
             # in-dialog requests of live dialogs never get here (sippy routes them to their UA)
             return simple_response(req, 481, "Call/Transaction Does Not Exist")
+        go_on, refusal = self._admit(method, req, sip_t)
+        if not go_on:
+            return refusal
         if method == "OPTIONS":
             return options_response(req)
         if method == "REGISTER" and self.registrar is not None:
@@ -170,7 +212,7 @@ class SipStack:
             return simple_response(req, 503, "Service Unavailable", {"Retry-After": str(self.settings.retry_after_s)})
         try:
             info = self._caller_info(req)
-            ops = UaOps(self.global_config, info, self._deliver, self._on_dead)
+            ops = UaOps(self.global_config, info, self._deliver, self._on_dead, self.settings.contact_user)
             self._uas[info.sip_call_id] = ops
             return ops.ua.recvRequest(req, sip_t)
         except Exception:

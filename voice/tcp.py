@@ -5,6 +5,14 @@ its own asyncio loop in a thread, frames the byte stream into SIP messages by Co
 each one to sippy on the ``ED2`` thread. :class:`HotlineTransactionManager` sends requests whose target
 transport is ``tcp`` through it and switches off the UDP-only retransmission timers for them.
 
+Limits, all closing the connection without an answer (nothing on it can be trusted to frame a response):
+inbound connections beyond ``max_connections`` in total or ``max_connections_per_ip`` from one address
+are closed as soon as accepted; a header block longer than ``max_header_bytes``, a message longer than
+``max_message_bytes`` (by its Content-Length) or a missing/malformed Content-Length closes it, so a
+connection never buffers more than about ``max_message_bytes`` plus one read; and a connection on which
+no complete message (or RFC 5626 CRLFCRLF keep-alive, answered with a CRLF) went either way for
+``idle_timeout`` seconds is closed, however many stray bytes arrived meanwhile.
+
 Wiring (all on the ED2 thread, after ``ED2.my_ident`` points at it)::
 
     tm = HotlineTransactionManager(global_config, req_cb)
@@ -26,12 +34,14 @@ from sippy.Core.EventDispatcher import ED2
 from sippy.Network_server import Network_server, Network_server_opts, Remote_address
 from sippy.Time.MonoTime import MonoTime
 
+from voice.ratelimit import LogThrottle
+
 log = logging.getLogger("hotline.voice.tcp")
 
 Address = tuple[str, int]
 
-MAX_HEADER_BYTES = 64 * 1024
-MAX_BODY_BYTES = 1024 * 1024
+MAX_HEADER_BYTES = 16 * 1024
+MAX_MESSAGE_BYTES = 65535
 _CRLF2 = b"\r\n\r\n"
 _CONTENT_LENGTH = re.compile(rb"^(?:content-length|l)[ \t]*:[ \t]*(.*?)[ \t]*$", re.IGNORECASE)
 
@@ -48,9 +58,10 @@ class SipFramingError(ValueError):
 class SipStreamFramer:
     """Splits a SIP byte stream into messages (RFC 3261 §18.3). Pure; one instance per connection."""
 
-    def __init__(self, max_header_bytes: int = MAX_HEADER_BYTES, max_body_bytes: int = MAX_BODY_BYTES) -> None:
+    def __init__(self, max_header_bytes: int = MAX_HEADER_BYTES, max_message_bytes: int = MAX_MESSAGE_BYTES) -> None:
         self.max_header_bytes = max_header_bytes
-        self.max_body_bytes = max_body_bytes
+        self.max_message_bytes = max_message_bytes
+        self.pings = 0  # RFC 5626 keep-alives (CRLFCRLF between messages) seen so far
         self._buf = bytearray()
 
     def feed(self, data: bytes) -> None:
@@ -65,13 +76,15 @@ class SipStreamFramer:
     def next_message(self) -> bytes | None:
         """The next complete message, or None if more bytes are needed.
 
-        Leading CR/LF (RFC 5626 keep-alives) are dropped. Raises :class:`SipFramingError` when the
-        header block is too large or Content-Length is missing, malformed or conflicting.
+        Leading CR/LF are dropped; each CRLFCRLF among them counts in :attr:`pings`. Raises
+        :class:`SipFramingError` when the header block or the message is too large, or Content-Length
+        is missing, malformed or conflicting.
         """
         start = 0
         while start < len(self._buf) and self._buf[start] in b"\r\n":
             start += 1
         if start:
+            self.pings += bytes(self._buf[:start]).count(_CRLF2)
             del self._buf[:start]
         end = self._buf.find(_CRLF2, 0, self.max_header_bytes + len(_CRLF2))
         if end < 0:
@@ -80,6 +93,9 @@ class SipStreamFramer:
             return None
         body_len = self._content_length(bytes(self._buf[:end]))
         total = end + len(_CRLF2) + body_len
+        if total > self.max_message_bytes:
+            raise SipFramingError(f"message of {total} bytes (Content-Length {body_len}) exceeds "
+                                  f"{self.max_message_bytes}", len(self._buf))
         if len(self._buf) < total:
             return None
         msg = bytes(self._buf[:total])
@@ -95,10 +111,7 @@ class SipStreamFramer:
         raw = values.pop()
         if not raw.isdigit():
             raise SipFramingError(f"invalid Content-Length {raw[:32]!r}", len(self._buf))
-        length = int(raw)
-        if length > self.max_body_bytes:
-            raise SipFramingError(f"Content-Length {length} exceeds {self.max_body_bytes}", len(self._buf))
-        return length
+        return int(raw)
 
 
 def _norm_host(host: str) -> str:
@@ -115,7 +128,7 @@ class _Connection:
     peer: Address
     writer: asyncio.StreamWriter
     outbound: bool
-    last_active: float = field(default_factory=time.monotonic)
+    last_active: float = field(default_factory=time.monotonic)  # the last complete message either way
     keys: set[Address] = field(default_factory=set)
 
 
@@ -135,17 +148,26 @@ class TcpSipServer(Network_server):
         *,
         idle_timeout: float = 600.0,
         connect_timeout: float = 5.0,
+        max_connections: int = 1024,
+        max_connections_per_ip: int = 32,
         max_header_bytes: int = MAX_HEADER_BYTES,
-        max_body_bytes: int = MAX_BODY_BYTES,
+        max_message_bytes: int = MAX_MESSAGE_BYTES,
         max_write_buffer: int = 4 * 1024 * 1024,
+        log_interval_s: float = 10.0,
     ) -> None:
         super().__init__(uopts)
         host, port = self.uopts.laddress
         self.idle_timeout = idle_timeout
         self.connect_timeout = connect_timeout
+        self.max_connections = max_connections
+        self.max_connections_per_ip = max_connections_per_ip
         self.max_header_bytes = max_header_bytes
-        self.max_body_bytes = max_body_bytes
+        self.max_message_bytes = max_message_bytes
         self.max_write_buffer = max_write_buffer
+        self.refused_connections = 0
+        self._inbound: dict[str, int] = {}  # open inbound connections per peer host (transport thread only)
+        self._refusals = LogThrottle(log_interval_s)
+        self._framing = LogThrottle(log_interval_s)  # connections closed for what they sent
         family = socket.AF_INET6 if ":" in _bare_host(host) else socket.AF_INET
         self._sock = socket.create_server((_bare_host(host), int(port)), family=family, backlog=128)
         self.uopts.laddress = (host, self._sock.getsockname()[1])
@@ -176,6 +198,10 @@ class TcpSipServer(Network_server):
     def connection_count(self) -> int:
         """Open connections (a snapshot; for stats and tests)."""
         return len({id(c) for c in list(self._conns.values())})
+
+    def inbound_count(self) -> int:
+        """Open inbound connections (a snapshot; what ``max_connections`` caps)."""
+        return sum(list(self._inbound.values()))
 
     def _wake(self) -> None:
         try:
@@ -241,7 +267,31 @@ class TcpSipServer(Network_server):
 
     async def _accepted(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         host, port = writer.get_extra_info("peername")[:2]
-        await self._serve(_Connection((_norm_host(host), port), writer, outbound=False), reader)
+        host = _norm_host(host)
+        total, mine = sum(self._inbound.values()), self._inbound.get(host, 0)
+        if total >= self.max_connections or mine >= self.max_connections_per_ip:
+            self._refuse(host, total, mine)
+            writer.transport.abort()
+            return
+        self._inbound[host] = mine + 1
+        try:
+            await self._serve(_Connection((host, port), writer, outbound=False), reader)
+        finally:
+            left = self._inbound.pop(host) - 1
+            if left:
+                self._inbound[host] = left
+
+    def _refuse(self, host: str, total: int, mine: int) -> None:
+        self.refused_connections += 1
+        now = time.monotonic()
+        which = "total" if total >= self.max_connections else host
+        if self._refusals.note(which, now):
+            log.warning("SIP/TCP: connection limits (%d in total, %d per IP) reached: %d connection(s) closed on "
+                        "accept since the last report (%s); now %d open, %d from %s", self.max_connections,
+                        self.max_connections_per_ip, sum(self._refusals.counts.values()),
+                        ", ".join(f"{k}: {v}" for k, v in list(self._refusals.counts.items())[:5]), total, mine,
+                        host)
+            self._refusals.reset(now)
 
     async def _connect(self, addr: Address) -> None:
         try:
@@ -263,7 +313,7 @@ class TcpSipServer(Network_server):
     async def _serve(self, conn: _Connection, reader: asyncio.StreamReader) -> None:
         conn.keys.add(conn.peer)
         self._conns[conn.peer] = conn
-        framer = SipStreamFramer(self.max_header_bytes, self.max_body_bytes)
+        framer = SipStreamFramer(self.max_header_bytes, self.max_message_bytes)
         log.debug("SIP/TCP: %s connection with %s", "outbound" if conn.outbound else "inbound", conn.peer)
         try:
             while True:
@@ -277,13 +327,22 @@ class TcpSipServer(Network_server):
                     continue
                 if not chunk:
                     break
-                conn.last_active = time.monotonic()
                 framer.feed(chunk)
+                pings, complete = framer.pings, False
                 while (msg := framer.next_message()) is not None:
+                    complete = True
                     ra = Remote_address(conn.peer, self.transport)
                     ED2.callFromThread(self.handle_read, msg, ra, MonoTime())
+                if framer.pings > pings:
+                    conn.writer.write(b"\r\n")  # RFC 5626 §4.4.1 pong
+                if complete or framer.pings > pings:
+                    conn.last_active = time.monotonic()  # stray bytes of an unfinished message do not count
         except SipFramingError as ex:
-            log.warning("SIP/TCP: closing connection with %s: %s", conn.peer, ex)
+            now = time.monotonic()
+            if self._framing.note("closed", now):
+                log.warning("SIP/TCP: %d connection(s) closed for malformed or oversized messages since the last "
+                            "report; the latest with %s: %s", self._framing.counts["closed"], conn.peer, ex)
+                self._framing.reset(now)
         except (OSError, asyncio.IncompleteReadError) as ex:
             log.info("SIP/TCP: connection with %s lost: %r", conn.peer, ex)
         finally:

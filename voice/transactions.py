@@ -4,14 +4,58 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from typing import Any
 
 from sippy.SipTransactionManager import SipTransactionManager
+
+from voice.ratelimit import LogThrottle
 
 log = logging.getLogger("hotline.sip")
 
 # A request line ("METHOD uri SIP/2.0") or a status line ("SIP/2.0 200 ..."), after optional CRLF keep-alives.
 _START_LINE = re.compile(rb"^(?:\r?\n)*(?:[A-Z]{2,16} \S+ SIP/2\.0\r?\n|SIP/2\.0 [1-6]\d\d )")
+_HEADER_END = re.compile(rb"\r?\n\r?\n")
+# header name -> its long and compact spellings; sippy cannot even answer a message without one of these
+_MANDATORY = {"Via": (b"via", b"v"), "Call-ID": (b"call-id", b"i"), "CSeq": (b"cseq",), "From": (b"from", b"f"),
+              "To": (b"to", b"t")}
+_CSEQ = re.compile(rb"^[ \t]*\d{1,10}[ \t]+[A-Za-z]{2,16}[ \t]*$")
+
+
+def sip_defect(data: bytes) -> str | None:
+    """Why ``data`` cannot be a SIP message sippy could handle, or None. Cheap: no full parse.
+
+    Checks the start line, UTF-8, that Via, Call-ID, CSeq (a number and a method), From and To are there,
+    and that a Content-Length is a number no larger than the body (RFC 3261 §18.3: discard otherwise).
+    """
+    if not _START_LINE.match(data[:256]):
+        return "not a SIP start line"
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return f"not UTF-8 at byte {exc.start}"
+    data = data.lstrip(b"\r\n")
+    end = _HEADER_END.search(data)
+    head = data if end is None else data[: end.start()]
+    seen: dict[bytes, bytes] = {}
+    for line in head.splitlines()[1:]:
+        if line[:1] in (b" ", b"\t"):
+            continue  # a folded continuation
+        name, colon, value = line.partition(b":")
+        if colon:
+            seen.setdefault(name.strip().lower(), value)
+    for header, names in _MANDATORY.items():
+        found = [seen[n] for n in names if n in seen]
+        if not found:
+            return f"no {header} header"
+        if header == "CSeq" and not _CSEQ.match(found[0]):
+            return f"malformed CSeq {found[0][:40]!r}"
+    lengths = {v.strip() for n in (b"content-length", b"l") if (v := seen.get(n)) is not None}
+    body = 0 if end is None else len(data) - end.end()
+    for raw in lengths:
+        if not raw.isdigit() or int(raw) > body:
+            return f"Content-Length {raw[:20]!r} with a body of {body} bytes"
+    return None
 
 
 class HotlineTransactionManager(SipTransactionManager):
@@ -20,7 +64,15 @@ class HotlineTransactionManager(SipTransactionManager):
     Client transactions whose target transport is ``tcp`` go through ``global_config['_tcp_server']``.
     On TCP the request retransmission timer (Timer A) and the retransmission of non-2xx final INVITE
     responses (Timer G) are off (RFC 3261 §17.1.1.2, §17.2.1); 2xx retransmission stays (§13.3.1.4).
+    Malformed messages are dropped before sippy parses them (:func:`sip_defect`), counted in
+    ``dropped_junk`` and logged at most once per ``log_interval_s``.
     """
+
+    def __init__(self, global_config: dict[str, Any], req_cb: Any = None, *, log_interval_s: float = 10.0) -> None:
+        """See ``SipTransactionManager.__init__``."""
+        super().__init__(global_config, req_cb)
+        self.dropped_junk = 0
+        self.junk_log = LogThrottle(log_interval_s)
 
     def newTransaction(
         self,
@@ -59,13 +111,19 @@ class HotlineTransactionManager(SipTransactionManager):
             t.teA.cancel()
             t.teA = None
 
-    dropped_junk = 0
-
     def handleIncoming(self, data_in: Any, ra: Any, server: Any, rtime: Any) -> None:
-        """Drop what cannot be SIP before sippy parses it (sippy prints a traceback for each)."""
-        head = data_in[:256] if isinstance(data_in, bytes) else str(data_in)[:256].encode("utf-8", "replace")
-        if not _START_LINE.match(head):
+        """Drop what cannot be SIP before sippy parses it (sippy prints a traceback for each).
+
+        One log line per ``junk_log`` interval counts the drops, so junk cannot flood the log either.
+        """
+        data = data_in if isinstance(data_in, bytes) else str(data_in).encode("utf-8", "surrogateescape")
+        defect = sip_defect(data)
+        if defect is not None:
             self.dropped_junk += 1
-            log.debug("dropped a non-SIP message from %s", ra)
+            now = time.monotonic()
+            if self.junk_log.note(defect, now):
+                log.warning("dropped %d malformed SIP message(s) since the last report; the latest from %s: %s",
+                            sum(self.junk_log.counts.values()), getattr(ra, "address", ra), defect)
+                self.junk_log.reset(now)
             return
         super().handleIncoming(data_in, ra, server, rtime)

@@ -1,6 +1,7 @@
 """A minimal sippy stack with SIP over UDP and TCP, run as a subprocess by the TCP tests.
 
-``python -m tests.voice.sip_stack --port P [--idle-timeout S]`` (from the repository root) listens
+``python -m tests.voice.sip_stack --port P [--idle-timeout S] [--max-connections N] [--max-per-ip N]
+[--max-header B] [--max-message B]`` (from the repository root) listens
 on 127.0.0.1:P, UDP and TCP, and prints ``READY <port>``. OPTIONS gets 200; INVITE is answered
 180 + 200 with a static SDP, and if the Request-URI user is ``hangup`` the stack sends BYE half a
 second after the ACK. Commands on stdin, one per line:
@@ -58,7 +59,7 @@ def say(line: str) -> None:
 class Stack:
     """Answers OPTIONS and INVITE; lives on the ED2 thread."""
 
-    def __init__(self, host: str, port: int, idle_timeout: float) -> None:
+    def __init__(self, host: str, port: int, tcp_options: dict[str, Any]) -> None:
         self.host = host
         self.global_config: dict[str, Any] = {
             "_sip_address": host,
@@ -67,7 +68,7 @@ class Stack:
         }
         tm = HotlineTransactionManager(self.global_config, self.recv_request)
         self.global_config["_sip_tm"] = tm
-        self.tcp = TcpSipServer(Network_server_opts((host, port), tm.handleIncoming), idle_timeout=idle_timeout)
+        self.tcp = TcpSipServer(Network_server_opts((host, port), tm.handleIncoming), **tcp_options)
         self.global_config["_tcp_server"] = self.tcp
 
     def recv_request(self, req: Any, sip_t: Any) -> Any:
@@ -114,7 +115,14 @@ def main() -> None:
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--port", type=int, required=True)
     ap.add_argument("--idle-timeout", type=float, default=600.0)
+    ap.add_argument("--max-connections", type=int, default=1024)
+    ap.add_argument("--max-per-ip", type=int, default=32)
+    ap.add_argument("--max-header", type=int, default=16384)
+    ap.add_argument("--max-message", type=int, default=65535)
     args = ap.parse_args()
+    tcp_options = {"idle_timeout": args.idle_timeout, "max_connections": args.max_connections,
+                   "max_connections_per_ip": args.max_per_ip, "max_header_bytes": args.max_header,
+                   "max_message_bytes": args.max_message}
     os.environ.setdefault("SIPLOG_BEND", "stderr")  # read by SipLogger() at construction
     Udp_server_opts.nworkers = 1  # a class attribute; per-instance values are lost in getCopy()
     SipConf.my_uaname = "Hotline-test"
@@ -124,7 +132,7 @@ def main() -> None:
     def ed2_thread() -> None:
         ED2.my_ident = threading.get_ident()  # else every Timeout() prints a "wrong thread" warning
         try:
-            holder["stack"] = Stack(args.host, args.port, args.idle_timeout)
+            holder["stack"] = Stack(args.host, args.port, tcp_options)
         finally:
             started.set()
         ED2.loop()

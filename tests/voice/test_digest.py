@@ -1,4 +1,5 @@
-"""voice.digest: header parsing and building, the digest computation, and signed nonces."""
+"""voice.digest and voice.digest_auth: header parsing and building, the digest computation, signed nonces
+bound to the client, and the judging of answers (qop=auth only, nc never repeated, uri = Request-URI)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import hashlib
 
 import pytest
 
-from voice import digest
+from voice import digest, digest_auth
 from voice.digest import DigestParseError, NonceStatus
 
 SECRET = b"k" * 32
@@ -122,39 +123,157 @@ def test_response_case_and_shape() -> None:
 
 
 # -- nonces ------------------------------------------------------------------------------------------
+IP = "192.0.2.10"
+
+
 def test_nonce_lifecycle() -> None:
-    nonce = digest.make_nonce(SECRET, 1000.0)
-    assert digest.check_nonce(SECRET, nonce, 1000.0, 30) is NonceStatus.VALID
-    assert digest.check_nonce(SECRET, nonce, 1030.0, 30) is NonceStatus.VALID
-    assert digest.check_nonce(SECRET, nonce, 1030.5, 30) is NonceStatus.STALE
-    assert digest.check_nonce(b"other" * 8, nonce, 1000.0, 30) is NonceStatus.INVALID
-    assert digest.check_nonce(SECRET, nonce, 990.0, 30) is NonceStatus.INVALID  # dated in the future
+    nonce = digest.make_nonce(SECRET, 1000.0, client=IP)
+    assert digest.check_nonce(SECRET, nonce, 1000.0, 30, client=IP) is NonceStatus.VALID
+    assert digest.check_nonce(SECRET, nonce, 1030.0, 30, client=IP) is NonceStatus.VALID
+    assert digest.check_nonce(SECRET, nonce, 1030.5, 30, client=IP) is NonceStatus.STALE
+    assert digest.check_nonce(b"other" * 8, nonce, 1000.0, 30, client=IP) is NonceStatus.INVALID
+    assert digest.check_nonce(SECRET, nonce, 990.0, 30, client=IP) is NonceStatus.INVALID  # dated in the future
+    assert digest.nonce_issued(nonce) == 1000.0 and digest.nonce_issued("junk") is None
+
+
+def test_nonce_is_bound_to_the_client_address() -> None:
+    nonce = digest.make_nonce(SECRET, 1000.0, client=IP)
+    for other in ("192.0.2.11", "", "192.0.2.1", "2001:db8::1"):
+        assert digest.check_nonce(SECRET, nonce, 1000.0, 30, client=other) is NonceStatus.INVALID
+    v6 = digest.make_nonce(SECRET, 1000.0, client="2001:db8::1")
+    assert digest.check_nonce(SECRET, v6, 1000.0, 30, client="2001:db8::1") is NonceStatus.VALID
 
 
 def test_nonces_are_unique_and_bound_to_their_time() -> None:
-    a, b = digest.make_nonce(SECRET, 5.0), digest.make_nonce(SECRET, 5.0)
+    a, b = digest.make_nonce(SECRET, 5.0, client=IP), digest.make_nonce(SECRET, 5.0, client=IP)
     assert a != b
     stamp, salt, tag = a.split(".")
     assert int(stamp, 16) == 5000
     # moving the issue time forward (to make an old nonce look fresh) breaks the signature
     forged = f"{int(stamp, 16) + 100000:x}.{salt}.{tag}"
-    assert digest.check_nonce(SECRET, forged, 105.0, 30) is NonceStatus.INVALID
+    assert digest.check_nonce(SECRET, forged, 105.0, 30, client=IP) is NonceStatus.INVALID
 
 
 @pytest.mark.parametrize("junk", ["", "abc", "1.2", "1.2.3.4", "zz.ab." + "0" * 32, "1.é." + "0" * 32,
                                   "1.ab." + "0" * 31 + "é"])
 def test_garbage_nonces_are_invalid(junk: str) -> None:
-    assert digest.check_nonce(SECRET, junk, 10.0, 30) is NonceStatus.INVALID
+    assert digest.check_nonce(SECRET, junk, 10.0, 30, client=IP) is NonceStatus.INVALID
 
 
 def test_nonce_arguments_are_checked() -> None:
     with pytest.raises(ValueError):
-        digest.make_nonce(SECRET, -1.0)
+        digest.make_nonce(SECRET, -1.0, client=IP)
     with pytest.raises(ValueError):
-        digest.make_nonce(SECRET, 1.0, salt="a.b")
-    assert digest.check_nonce(SECRET, digest.make_nonce(SECRET, 1.0, salt="fixed"), 1.0, 5) is NonceStatus.VALID
+        digest.make_nonce(SECRET, 1.0, client=IP, salt="a.b")
+    fixed = digest.make_nonce(SECRET, 1.0, client=IP, salt="fixed")
+    assert digest.check_nonce(SECRET, fixed, 1.0, 5, client=IP) is NonceStatus.VALID
 
 
 def test_opaque_depends_on_the_secret_only() -> None:
     assert digest.make_opaque(SECRET) == digest.make_opaque(SECRET)
     assert digest.make_opaque(SECRET) != digest.make_opaque(b"x" * 32)
+
+
+# -- request URIs --------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("a", "b", "same"),
+    [
+        ("sip:127.0.0.1:5060", "sip:127.0.0.1:5060", True),
+        ("SIP:Hotline.Example:5060;Transport=TCP", "sip:hotline.example:5060;transport=tcp", True),
+        ("sip:Alice@h", "sip:alice@h", False),  # the user part is case-sensitive
+        ("sip:127.0.0.1", "sip:127.0.0.1:5060", False),  # an omitted port is not the default port
+        ("sip:127.0.0.1:5060", "sip:127.0.0.1:5060;transport=tcp", False),
+        ("sip:evil.example", "sip:127.0.0.1", False),
+        ("", "sip:127.0.0.1", False),
+    ],
+)
+def test_same_uri(a: str, b: str, same: bool) -> None:
+    assert digest.same_uri(a, b) is same
+    assert digest.same_uri(b, a) is same
+
+
+# -- DigestAuth: judging answers -----------------------------------------------------------------------
+RURI = "sip:127.0.0.1:5060"
+HA1 = digest.ha1("alice", "hotline", "s3cret")
+
+
+def phone_answer(challenge: str, *, nc: int = 1, uri: str = RURI, password: str = "s3cret", qop: str | None = "auth",
+                 method: str = "REGISTER") -> digest.DigestCredentials:
+    """What a phone sends for ``challenge``."""
+    _, ch = digest.parse_params(challenge)
+    h = digest.ha1("alice", ch["realm"], password)
+    ncs = f"{nc:08x}" if qop else None
+    cnonce = "c0ffee" if qop else None
+    resp = digest.compute_response(h, method, uri, ch["nonce"], qop=qop, nc=ncs, cnonce=cnonce)
+    return digest.DigestCredentials("alice", ch["realm"], ch["nonce"], uri, resp, "MD5", qop, ncs, cnonce,
+                                    ch["opaque"])
+
+
+def judge(auth: digest_auth.DigestAuth, creds: digest.DigestCredentials, *, now: float = 100.0, client: str = IP,
+          ha1: str | None = HA1, uri: str = RURI) -> digest_auth.Verdict:
+    return auth.check(creds, ha1=ha1, method="REGISTER", request_uri=uri, client=client, now=now)
+
+
+def test_answers_and_their_verdicts() -> None:
+    V = digest_auth.Verdict
+    auth = digest_auth.DigestAuth("hotline", 30, SECRET)
+    ch = auth.challenge(IP, 100.0)
+    assert judge(auth, phone_answer(ch)) is V.OK
+    assert judge(auth, phone_answer(ch)) is V.REPLAY  # same nonce, same nc
+    assert judge(auth, phone_answer(ch, nc=3)) is V.OK
+    assert judge(auth, phone_answer(ch, nc=2)) is V.REPLAY  # decreasing
+    assert judge(auth, phone_answer(ch, nc=4, password="guess")) is V.WRONG
+    assert judge(auth, phone_answer(ch, nc=4), ha1=None) is V.WRONG  # unknown user: the same verdict
+    assert judge(auth, phone_answer(ch, nc=4)) is V.OK  # wrong guesses did not advance the count
+    assert judge(auth, phone_answer(ch, qop=None)) is V.NO_QOP
+    assert judge(auth, phone_answer(ch, nc=5, uri="sip:elsewhere")) is V.BAD_URI
+    assert judge(auth, phone_answer(ch, nc=5), client="192.0.2.99") is V.CHALLENGE  # another client's nonce
+    assert judge(auth, phone_answer(ch, nc=5), now=131.0) is V.STALE
+    assert judge(auth, phone_answer(ch, nc=5, password="guess"), now=131.0) is V.WRONG_STALE
+    forged = digest_auth.DigestAuth("hotline", 30, b"x" * 32).challenge(IP, 100.0)
+    assert judge(auth, phone_answer(forged)) is V.CHALLENGE  # not our nonce (nor our opaque)
+    assert judge(auth, phone_answer(ch, nc=5, method="INVITE")) is V.WRONG  # the method is part of the digest
+
+
+def test_sippy_answers_are_accepted_only_with_qop() -> None:
+    """Interop: sippy's UAC code answers our challenge; its qop-less (RFC 2069) answer is refused."""
+    from sippy.SipWWWAuthenticate import SipWWWAuthenticate
+
+    auth = digest_auth.DigestAuth("hotline", 30, SECRET)
+    for qop, verdict in (("auth", digest_auth.Verdict.OK), (None, digest_auth.Verdict.NO_QOP)):
+        www = SipWWWAuthenticate(auth.challenge(IP, 100.0))
+        www.parse()
+        creds = digest.parse_authorization(str(www.genAuthHF("alice", "s3cret", "REGISTER", RURI, qop=qop)))
+        assert judge(auth, creds) is verdict
+
+
+def test_counts_are_forgotten_with_their_nonce() -> None:
+    auth = digest_auth.DigestAuth("hotline", 30, SECRET)
+    assert judge(auth, phone_answer(auth.challenge(IP, 100.0))) is digest_auth.Verdict.OK
+    assert auth.tracked() == 1
+    auth.prune(130.0)
+    assert auth.tracked() == 1
+    auth.prune(131.0)
+    assert auth.tracked() == 0
+
+
+def test_a_full_count_table_turns_dropped_nonces_stale_never_replayable() -> None:
+    auth = digest_auth.DigestAuth("hotline", 300, SECRET, max_nonces=2)
+    old, mid, new = (auth.challenge(IP, t) for t in (100.0, 101.0, 102.0))
+    for ch in (old, mid, new):  # the third pushes the oldest entry out
+        assert judge(auth, phone_answer(ch), now=103.0) is digest_auth.Verdict.OK
+    assert auth.tracked() == 2
+    assert judge(auth, phone_answer(old), now=103.0) is digest_auth.Verdict.STALE  # not OK: its count was dropped
+    assert judge(auth, phone_answer(mid, nc=2), now=103.0) is digest_auth.Verdict.OK
+    assert judge(auth, phone_answer(new), now=103.0) is digest_auth.Verdict.REPLAY
+
+
+def test_nonce_counts_unit() -> None:
+    counts = digest_auth.NonceCounts(max_entries=10)
+    assert not counts.advance("n", 0, 1.0, 50.0)  # nc starts at 1
+    assert counts.advance("n", 1, 1.0, 50.0) and not counts.advance("n", 1, 1.0, 50.0)
+    assert counts.advance("n", 7, 1.0, 50.0) and len(counts) == 1
+    counts.prune(49.9)
+    assert len(counts) == 1
+    counts.prune(50.0)
+    assert len(counts) == 0 and not counts.expired("n", 1.0)

@@ -48,8 +48,11 @@ def challenge_params(decision: Decision) -> dict[str, str]:
     return {k.lower(): v1 or v2 for k, v1, v2 in re.findall(r'(\w+)=(?:"([^"]*)"|([^,\s]+))', value)}
 
 
-def answer(decision: Decision, user: str, password: str, *, qop: bool = True, uri: str = "sip:192.0.2.1",
-           realm: str | None = None) -> str:
+RURI = "sip:192.0.2.1"
+
+
+def answer(decision: Decision, user: str, password: str, *, qop: bool = True, uri: str = RURI,
+           realm: str | None = None, nc: int = 1) -> str:
     """An Authorization value for the challenge in ``decision``, computed the way a phone does."""
     ch = challenge_params(decision)
     realm = realm or ch["realm"]
@@ -59,8 +62,8 @@ def answer(decision: Decision, user: str, password: str, *, qop: bool = True, ur
     head = f'Digest username="{user}", realm="{realm}", nonce="{nonce}", uri="{uri}", algorithm=MD5'
     if not qop:
         return f'{head}, response="{md5(f"{ha1}:{nonce}:{ha2}")}", opaque="{opaque}"'
-    resp = md5(f"{ha1}:{nonce}:00000001:0a4f113b:auth:{ha2}")
-    return f'{head}, response="{resp}", qop=auth, nc=00000001, cnonce="0a4f113b", opaque="{opaque}"'
+    resp = md5(f"{ha1}:{nonce}:{nc:08x}:0a4f113b:auth:{ha2}")
+    return f'{head}, response="{resp}", qop=auth, nc={nc:08x}, cnonce="0a4f113b", opaque="{opaque}"'
 
 
 def contact(n: int = 1, expires: int | None = None, transport: str | None = None) -> ContactSpec:
@@ -88,7 +91,7 @@ class Env:
     def request(self, **kw: object) -> RegisterRequest:
         self.cseq += 1
         fields: dict[str, object] = {"aor_user": "alice", "call_id": "c1@phone", "cseq": self.cseq, "source": SRC,
-                                     "contacts": (contact(),), "user_agent": "TestPhone/1"}
+                                     "request_uri": RURI, "contacts": (contact(),), "user_agent": "TestPhone/1"}
         fields.update(kw)
         return RegisterRequest(**fields)  # type: ignore[arg-type]
 
@@ -109,10 +112,9 @@ def test_first_register_is_challenged() -> None:
     assert env.reg.lookup("alice") is None and env.events == []
 
 
-@pytest.mark.parametrize("qop", [True, False], ids=["qop-auth", "no-qop"])
-def test_right_password_binds_the_contact(qop: bool) -> None:
+def test_right_password_binds_the_contact() -> None:
     env = Env()
-    decision = env.register(qop=qop, expires=120)
+    decision = env.register(expires=120)
     assert (decision.code, decision.reason) == (200, "OK")
     assert decision.headers == (("Contact", "<sip:alice@10.0.0.1:5062>;expires=120"),)
     b = env.reg.lookup("alice")
@@ -178,6 +180,81 @@ def test_credentials_not_for_our_challenge_get_a_fresh_401(mangle: str) -> None:
     decision = env.reg.handle(env.request(authorization=(auth,)))
     assert decision.code == 401 and "stale" not in challenge_params(decision)
     assert env.reg.handle(env.request()).code == 401  # not counted as a failed password
+
+
+def test_answer_without_qop_is_challenged_again_not_counted(caplog: pytest.LogCaptureFixture) -> None:
+    """RFC 2069 answers (no qop, so no nc) could be replayed at will: refused with a fresh 401."""
+    env = Env(auth_fail_limit=1)
+    caplog.set_level(logging.INFO, logger="hotline.sip.auth")
+    decision = env.register(qop=False)
+    assert decision.code == 401 and "stale" not in challenge_params(decision)
+    assert env.reg.lookup("alice") is None
+    assert any("without qop=auth" in r.getMessage() for r in caplog.records)
+    assert env.register().code == 200  # not a failed login: the source is not blocked
+
+
+def test_replayed_answer_is_refused_with_stale_true(caplog: pytest.LogCaptureFixture) -> None:
+    """The same Authorization (same nonce and nc) sent again, say by someone who captured it."""
+    env = Env()
+    caplog.set_level(logging.WARNING, logger="hotline.sip.auth")
+    auth = answer(env.reg.handle(env.request()), "alice", "secret")
+    assert env.reg.handle(env.request(authorization=(auth,), expires=100)).code == 200
+    env.reg.unregister("alice")
+    replay = env.reg.handle(env.request(authorization=(auth,), expires=100))
+    assert challenge_params(replay)["stale"] == "true"  # a real phone retries with the new nonce
+    assert env.reg.lookup("alice") is None
+    assert any("digest replay from 192.0.2.10" in r.getMessage() for r in caplog.records)
+    assert env.register().code == 200  # a replay is not a failed login
+
+
+def test_nonce_reuse_needs_an_increasing_nc() -> None:
+    env = Env()
+    first = env.reg.handle(env.request())
+    ok = [env.reg.handle(env.request(authorization=(answer(first, "alice", "secret", nc=n),))).code
+          for n in (1, 2, 5)]
+    assert ok == [200, 200, 200]  # phones reuse a nonce with nc + 1 (gaps are allowed)
+    for nc in (5, 4, 0):
+        again = env.reg.handle(env.request(authorization=(answer(first, "alice", "secret", nc=nc),)))
+        assert again.code == 401 and challenge_params(again)["stale"] == "true", nc
+    assert env.reg.handle(env.request(authorization=(answer(first, "alice", "secret", nc=6),))).code == 200
+
+
+def test_wrong_guesses_do_not_burn_the_counts() -> None:
+    env = Env(auth_fail_limit=10)
+    first = env.reg.handle(env.request())
+    assert env.reg.handle(env.request(authorization=(answer(first, "alice", "guess", nc=9),))).code == 403
+    assert env.reg.handle(env.request(authorization=(answer(first, "alice", "secret", nc=1),))).code == 200
+
+
+def test_digest_uri_must_be_the_request_uri() -> None:
+    env = Env(auth_fail_limit=1)
+    first = env.reg.handle(env.request())
+    other = env.reg.handle(env.request(authorization=(answer(first, "alice", "secret", uri="sip:evil.example"),)))
+    assert other.code == 400 and "Request-URI" in other.reason
+    # the same URI spelled with another case of scheme, host or parameters is the same URI
+    spelled = env.reg.handle(env.request(request_uri="SIP:192.0.2.1;Transport=UDP", authorization=(
+        answer(first, "alice", "secret", uri="sip:192.0.2.1;transport=udp"),)))
+    assert spelled.code == 200
+
+
+def test_nonce_is_only_good_from_the_address_it_was_issued_to() -> None:
+    env = Env(auth_fail_limit=1)
+    auth = answer(env.reg.handle(env.request()), "alice", "secret")
+    moved = env.reg.handle(env.request(source=("192.0.2.77", 5062), authorization=(auth,)))
+    assert moved.code == 401 and "stale" not in challenge_params(moved)  # a fresh challenge, not a failure
+    assert env.reg.handle(env.request(authorization=(auth,))).code == 200  # still good from where it went
+
+
+def test_sweep_forgets_counts_of_expired_nonces() -> None:
+    env = Env()
+    assert env.register().code == 200
+    assert env.reg.auth.tracked() == 1
+    env.clock.now += 30
+    env.reg.expire()
+    assert env.reg.auth.tracked() == 1
+    env.clock.now += 2  # nonce_ttl_s 30, plus a second of slack
+    env.reg.expire()
+    assert env.reg.auth.tracked() == 0
 
 
 def test_unreadable_authorization_is_400() -> None:

@@ -104,13 +104,13 @@ def test_framer_accepts_headers_of_exactly_the_limit() -> None:
 class Stack:
     """``tests/voice/sip_stack.py`` running in a subprocess."""
 
-    def __init__(self, tmp_path: Path, idle_timeout: float = 600.0) -> None:
+    def __init__(self, tmp_path: Path, idle_timeout: float = 600.0, *options: str) -> None:
         self.port = free_port()
         self.log_path = tmp_path / "stack.log"
         self._log = self.log_path.open("wb")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "tests.voice.sip_stack", "--port", str(self.port),
-             "--idle-timeout", str(idle_timeout)],
+             "--idle-timeout", str(idle_timeout), *options],
             cwd=REPO, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log, text=True,
         )
         self.lines: queue.Queue[str] = queue.Queue()
@@ -288,5 +288,134 @@ def test_idle_connection_is_closed(tmp_path: Path) -> None:
             started = time.monotonic()
             assert closed_by_peer(sock, timeout=10)
             assert 0.5 < time.monotonic() - started < 8
+    finally:
+        assert s.stop() == 0, s.log()
+
+
+# -- limits: framer -------------------------------------------------------------
+def test_framer_rejects_messages_over_the_size_limit() -> None:
+    head = b"MESSAGE sip:a SIP/2.0\r\nContent-Length: %d\r\n\r\n"
+    body = 2048 - len(head % 1000)  # a four-digit length: header and body make exactly 2048 bytes
+    fits = head % body + b"x" * body
+    assert len(fits) == 2048
+    framer = SipStreamFramer(max_header_bytes=1024, max_message_bytes=2048)
+    framer.feed(fits)
+    assert framer.next_message() == fits
+    framer.feed(head % (body + 1))  # one byte more: refused before any of the body arrives
+    with pytest.raises(SipFramingError, match=r"message of 2049 bytes .* exceeds 2048") as info:
+        framer.next_message()
+    assert info.value.buffered == len(head % (body + 1))
+
+
+def test_framer_counts_whole_keepalives_only() -> None:
+    framer = SipStreamFramer()
+    framer.feed(b"\r\n\r\n\r\n\r\n")
+    assert framer.next_message() is None and framer.pings == 2
+    framer.feed(b"\r\n")  # half a keep-alive is not one
+    assert framer.next_message() is None and framer.pings == 2
+    framer.feed(b"\r\n\r\nOPTIONS sip:a SIP/2.0\r\nl: 0\r\n\r\n")
+    assert framer.next_message() is not None and framer.pings == 3
+
+
+def test_framer_buffer_is_bounded_by_the_header_limit() -> None:
+    framer = SipStreamFramer(max_header_bytes=1024, max_message_bytes=4096)
+    with pytest.raises(SipFramingError, match="no end of headers"):
+        for _ in range(2000):
+            framer.feed(b"X")
+            framer.next_message()
+    assert framer.buffered == 1025
+
+
+# -- limits: the real transport -----------------------------------------------------
+def _connect(port: int, source: str = "127.0.0.1") -> socket.socket:
+    return socket.create_connection(("127.0.0.1", port), timeout=5, source_address=(source, 0))
+
+
+def _options_ok(sock: socket.socket, port: int, tag: str) -> bool:
+    try:
+        sock.sendall(OPTIONS.format(port=port, tag=tag).encode())
+        return _read_responses(sock, 1)[0].startswith(b"SIP/2.0 200 ")
+    except (AssertionError, OSError):
+        return False
+
+
+def test_connection_caps_per_ip_and_in_total(tmp_path: Path) -> None:
+    s = Stack(tmp_path, 600.0, "--max-connections", "3", "--max-per-ip", "2")
+    try:
+        a1, a2 = _connect(s.port), _connect(s.port)
+        assert _options_ok(a1, s.port, "a1") and _options_ok(a2, s.port, "a2")
+        a3 = _connect(s.port)  # a third from 127.0.0.1: over the per-IP cap
+        assert closed_by_peer(a3)
+        b1 = _connect(s.port, "127.0.0.2")  # another address still gets in (3 in total)
+        assert _options_ok(b1, s.port, "b1")
+        c1 = _connect(s.port, "127.0.0.3")  # over the total cap
+        assert closed_by_peer(c1)
+        assert _options_ok(a1, s.port, "a1-again")  # the admitted ones are unaffected
+        a2.close()
+        time.sleep(0.3)
+        a4 = _connect(s.port)  # a closed connection frees its place
+        assert _options_ok(a4, s.port, "a4")
+        for sock in (a1, a3, b1, c1, a4):
+            sock.close()
+    finally:
+        assert s.stop() == 0, s.log()
+    assert "connection limits (3 in total, 2 per IP) reached" in s.log_path.read_text(errors="replace")
+
+
+def test_dribbled_bytes_do_not_reset_the_idle_timer(tmp_path: Path) -> None:
+    """One byte of a never-finished message every 0.2 s: closed after the 1 s timeout all the same."""
+    s = Stack(tmp_path, idle_timeout=1.0)
+    try:
+        with _connect(s.port) as sock:
+            started = time.monotonic()
+            closed = False
+            for byte in b"OPTIONS sip:probe@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.1:9\r\n" * 10:
+                try:
+                    sock.sendall(bytes([byte]))
+                except OSError:
+                    closed = True
+                    break
+                time.sleep(0.2)
+                if time.monotonic() - started > 8:
+                    break
+            assert closed or closed_by_peer(sock, timeout=0.5)
+            assert 0.8 < time.monotonic() - started < 4
+    finally:
+        assert s.stop() == 0, s.log()
+
+
+def test_complete_messages_and_keepalives_reset_the_idle_timer(tmp_path: Path) -> None:
+    s = Stack(tmp_path, idle_timeout=1.0)
+    try:
+        with _connect(s.port) as sock:
+            for i in range(5):  # 2.5 s in all, never 1 s without a complete message
+                time.sleep(0.5)
+                assert _options_ok(sock, s.port, f"keep-{i}")
+            for _ in range(4):
+                time.sleep(0.5)
+                sock.sendall(b"\r\n\r\n")
+                assert sock.recv(16) == b"\r\n"  # the RFC 5626 pong
+            assert _options_ok(sock, s.port, "still-open")
+            assert closed_by_peer(sock, timeout=5)  # and now silence: closed
+    finally:
+        assert s.stop() == 0, s.log()
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    [
+        pytest.param(b"OPTIONS sip:x SIP/2.0\r\n" + b"X-Pad: " + b"a" * 5000 + b"\r\n", id="header-over-4k"),
+        pytest.param(b"OPTIONS sip:x SIP/2.0\r\nContent-Length: 9000\r\n\r\n" + b"b" * 100, id="body-over-8k"),
+    ],
+)
+def test_oversized_messages_close_the_connection(tmp_path: Path, hostile: bytes) -> None:
+    s = Stack(tmp_path, 600.0, "--max-header", "4096", "--max-message", "8192")
+    try:
+        with _connect(s.port) as sock:
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                sock.sendall(hostile)
+            assert closed_by_peer(sock)
+        with _connect(s.port) as sock:
+            assert _options_ok(sock, s.port, "after")
     finally:
         assert s.stop() == 0, s.log()
