@@ -69,7 +69,8 @@ class Settings(BaseSettings):
     console: ConsoleSettings = Field(default_factory=ConsoleSettings)
     environment: Literal["dev", "prod"] = Field("dev", description="dev or prod.")
 
-    model_config = SettingsConfigDict(env_prefix="HOTLINE_", env_nested_delimiter="__", extra="forbid")
+    model_config = SettingsConfigDict(env_prefix="HOTLINE_", env_nested_delimiter="__", extra="forbid",
+                                      hide_input_in_errors=True)  # a config error never prints a secret
 
     @classmethod
     def settings_customise_sources(

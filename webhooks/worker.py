@@ -1,8 +1,15 @@
 """Webhook delivery: an asyncio worker that POSTs due outbox rows, signed, with retries.
 
 Each request carries the event JSON (the same bytes on every attempt) and the headers
-``X-Hotline-Event`` (kind), ``Idempotency-Key`` (the event id, also ``id`` in the body) and
-``X-Hotline-Signature: sha256=<hex HMAC-SHA256 of the raw body keyed with the target's secret>``.
+``X-Hotline-Event`` (kind), ``Idempotency-Key`` (the event id, also ``id`` in the body),
+``X-Hotline-Attempt`` (1, 2, ...), and the signature pair (see :mod:`webhooks.signing`)::
+
+    X-Hotline-Timestamp: <Unix seconds of this attempt>
+    X-Hotline-Signature: sha256=<hex HMAC-SHA256 of "<timestamp>." + raw body, keyed with the target's secret>
+
+Every attempt is signed afresh with its own time, so a receiver can refuse stale (replayed) requests with
+:func:`webhooks.signing.signature_matches`. Targets are https unless ``webhooks.allow_http_hosts`` lists their
+host, and secrets have at least 32 characters (both checked when the settings load, :mod:`webhooks.settings`).
 Any 2xx answer counts as delivered. Anything else (including timeouts and refused connections) is retried
 after an exponential, jittered, capped delay (``Retry-After`` is honoured up to the cap) until
 ``max_attempts``; then the row is marked ``failed`` and stays listed. All state is in the database, so a
@@ -13,8 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
-import hmac
 import json
 import logging
 import random
@@ -29,24 +34,15 @@ from core.clock import utcnow
 from store.backlog import is_unavailable
 from store.outbox import DeliveryRecord
 from webhooks.settings import WebhookSettings
+from webhooks.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
 
 if TYPE_CHECKING:
     from store.store import Store
 
 log = logging.getLogger("hotline.webhooks")
-SIGNATURE_HEADER = "X-Hotline-Signature"
 EVENT_HEADER = "X-Hotline-Event"
 KEY_HEADER = "Idempotency-Key"
-
-
-def sign(body: bytes, secret: str) -> str:
-    """The signature header value for ``body``."""
-    return "sha256=" + hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
-
-
-def signature_matches(body: bytes, secret: str, header: str | None) -> bool:
-    """Whether a received signature header is right for ``body`` (constant-time; for receivers and tests)."""
-    return header is not None and hmac.compare_digest(sign(body, secret), header)
+ATTEMPT_HEADER = "X-Hotline-Attempt"
 
 
 def event_body(delivery: DeliveryRecord) -> bytes:
@@ -169,8 +165,10 @@ class WebhookWorker:
 
     async def _post(self, delivery: DeliveryRecord, secret: str) -> AttemptResult:
         body = event_body(delivery)
+        timestamp = int(utcnow().timestamp())  # this attempt's time: a retry is never sent with an old one
         headers = {"Content-Type": "application/json", EVENT_HEADER: delivery.kind, KEY_HEADER: delivery.event_id,
-                   SIGNATURE_HEADER: sign(body, secret), "X-Hotline-Attempt": str(delivery.attempts)}
+                   TIMESTAMP_HEADER: str(timestamp), SIGNATURE_HEADER: sign(body, secret, timestamp),
+                   ATTEMPT_HEADER: str(delivery.attempts)}
         try:
             response = await asyncio.wait_for(self._client.post(delivery.url, content=body, headers=headers),
                                               self.settings.timeout_s)

@@ -1,18 +1,25 @@
 """Webhook delivery to a real receiver on loopback that is down first and up later: in-process worker, and a
-real ``hotline serve`` killed in the middle and started again on the same database."""
+real ``hotline serve`` killed in the middle and started again on the same database. Also the signature (timestamp
+and body, checked the way a CRM checks it) and the settings a server refuses to start with (plain http to a host
+not allowed, short secrets)."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import socket
+import subprocess
+import sys
 import time
 from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
+import yaml
+from pydantic import ValidationError
 
 from profiles.records import InteractionDraft
 from store.outbox import DeliveryRecord, list_deliveries
@@ -20,12 +27,14 @@ from store.store import Store
 from tests.support.net import free_port
 from tests.support.server import ServerHandle, run_cli, start_server
 from tests.support.webhook_receiver import Behaviour, Received, WebhookReceiver
-from webhooks.settings import WebhookSettings
-from webhooks.worker import WebhookWorker, backoff_delay, event_body, sign, signature_matches
+from webhooks.settings import MIN_SECRET_LENGTH, WebhookSettings
+from webhooks.signing import sign, signature_matches
+from webhooks.worker import WebhookWorker, backoff_delay, event_body
 
 pytest_plugins = ["tests.support.databases"]  # any_store, sqlite_store (SQLite / PostgreSQL)
 
-SECRET = "whsec-test-5d1c"
+SECRET = "whsec-test-5d1c7a0e93b24c1f86d5e2a9b03c7f41"
+GENERATE = 'python -c "import secrets; print(secrets.token_hex(32))"'
 
 
 def tcp_port() -> int:
@@ -38,12 +47,40 @@ def settings_for(url: str, **overrides: Any) -> WebhookSettings:
     return WebhookSettings.model_validate(values | overrides)
 
 
+def verifies(r: Received, secret: str = SECRET, now: float | None = None) -> bool:
+    """What a receiver checks: the signature over the timestamp and the raw body, and a fresh timestamp."""
+    return signature_matches(r.body, secret, r.headers.get("x-hotline-signature"), r.headers.get("x-hotline-timestamp"),
+                             now=now)
+
+
+class CheckingReceiver(WebhookReceiver):
+    """A receiver that does what a CRM should: answers 401 to a request whose signature or timestamp does not
+    verify (its clock can be moved ahead to play a replay later), and notes when each request arrived."""
+
+    def __init__(self, port: int, secret: str = SECRET, behaviour: Behaviour | None = None) -> None:
+        super().__init__(port, behaviour)
+        self.secret = secret
+        self.clock_ahead_s = 0.0
+        self.arrivals: list[tuple[dict[str, str], float]] = []
+
+    def _answer(self, path: str, headers: dict[str, str], body: bytes) -> tuple[int, float]:
+        now = time.time()
+        with self._lock:
+            self.arrivals.append((headers, now))
+        if not signature_matches(body, self.secret, headers.get("x-hotline-signature"),
+                                 headers.get("x-hotline-timestamp"), now=now + self.clock_ahead_s):
+            with self._lock:
+                self.received.append(Received(path, headers, body, 401))
+            return 401, 0.0
+        return super()._answer(path, headers, body)
+
+
 def check_arrivals(received: list[Received], expected_keys: set[str]) -> dict[str, list[Received]]:
-    """Every expected event was accepted; every request is signed, its key is its body's id, and repeats of a
-    key carry the same bytes."""
+    """Every expected event was accepted; every request is signed with a recent timestamp, its key is its body's
+    id, and repeats of a key carry the same bytes."""
     by_key: dict[str, list[Received]] = defaultdict(list)
     for r in received:
-        assert signature_matches(r.body, SECRET, r.headers.get("x-hotline-signature")), r.headers
+        assert verifies(r), r.headers
         body = r.json()
         assert r.headers["idempotency-key"] == body["id"]
         assert r.headers["x-hotline-event"] == body["kind"]
@@ -59,13 +96,53 @@ def check_arrivals(received: list[Received], expected_keys: set[str]) -> dict[st
 # -- pieces --------------------------------------------------------------------------------------------------
 
 
-def test_signature_is_hmac_sha256_of_the_raw_body():
-    body = b"The quick brown fox jumps over the lazy dog"
-    assert sign(body, "key") == "sha256=f7bc83f430538424b13298e6aa6fb143ef4d59a14946175997479dbc2d1a3cd8"
-    assert signature_matches(body, "key", sign(body, "key"))
-    assert not signature_matches(body + b" ", "key", sign(body, "key"))
-    assert not signature_matches(body, "other", sign(body, "key"))
-    assert not signature_matches(body, "key", None)
+BODY = b"The quick brown fox jumps over the lazy dog"
+TS = 1700000000
+
+
+def test_signature_is_hmac_sha256_of_timestamp_dot_raw_body():
+    # printf '1700000000.The quick brown fox jumps over the lazy dog' | openssl dgst -sha256 -hmac key
+    assert sign(BODY, "key", TS) == "sha256=2f658d6aef4f246e91cd741bbcded7479e9605f9d41c9e248122a117e0e1765b"
+    assert sign(BODY, "key", TS) == sign(BODY, "key", str(TS))
+    assert sign(BODY, "key", TS) != sign(BODY, "key", TS + 1)
+    assert signature_matches(BODY, "key", sign(BODY, "key", TS), str(TS), now=TS)
+
+
+@pytest.mark.parametrize(("case", "body", "secret", "header", "timestamp", "now"), [
+    ("tampered body", BODY + b" ", "key", sign(BODY, "key", TS), str(TS), TS),
+    ("other secret", BODY, "other", sign(BODY, "key", TS), str(TS), TS),
+    ("timestamp moved forward", BODY, "key", sign(BODY, "key", TS), str(TS + 1), TS),
+    ("signed without the timestamp", BODY, "key",
+     "sha256=f7bc83f430538424b13298e6aa6fb143ef4d59a14946175997479dbc2d1a3cd8", str(TS), TS),
+    ("replayed 301 s later", BODY, "key", sign(BODY, "key", TS), str(TS), TS + 301),
+    ("replayed an hour later", BODY, "key", sign(BODY, "key", TS), str(TS), TS + 3600),
+    ("from 301 s in the future", BODY, "key", sign(BODY, "key", TS), str(TS), TS - 301),
+    ("no signature header", BODY, "key", None, str(TS), TS),
+    ("no timestamp header", BODY, "key", sign(BODY, "key", TS), None, TS),
+    ("no timestamp header, body-only signature", BODY, "key",
+     "sha256=f7bc83f430538424b13298e6aa6fb143ef4d59a14946175997479dbc2d1a3cd8", None, TS),
+    ("empty timestamp", BODY, "key", sign(BODY, "key", ""), "", TS),
+    ("negative timestamp", BODY, "key", sign(BODY, "key", "-1"), "-1", -1),
+    ("not digits", BODY, "key", sign(BODY, "key", "1.7e9"), "1.7e9", 1.7e9),
+    ("non-ASCII digits", BODY, "key", sign(BODY, "key", TS), "\u0661\u0667" + "\u0660" * 8, TS),
+    ("non-ASCII signature", BODY, "key", "sha256=ї", str(TS), TS),
+    ("empty signature", BODY, "key", "", str(TS), TS),
+    ("NaN clock", BODY, "key", sign(BODY, "key", TS), str(TS), float("nan")),
+])
+def test_signature_matches_refuses(case, body, secret, header, timestamp, now):
+    assert not signature_matches(body, secret, header, timestamp, now=now), case
+
+
+def test_the_replay_window_is_300_s_either_way_by_default_and_can_be_narrowed():
+    header = sign(BODY, "key", TS)
+    for now in (TS - 300, TS - 0.5, TS, TS + 299.9, TS + 300):
+        assert signature_matches(BODY, "key", header, str(TS), now=now), now
+    assert signature_matches(BODY, "key", header, TS, now=TS + 3)  # an int timestamp is fine too
+    assert not signature_matches(BODY, "key", header, str(TS), now=TS + 31, tolerance_s=30)
+    assert signature_matches(BODY, "key", " " + header + " ", f" {TS} ", now=TS)  # header whitespace trimmed
+    fresh = int(time.time())
+    assert signature_matches(BODY, "key", sign(BODY, "key", fresh), str(fresh))  # default now: the local clock
+    assert not signature_matches(BODY, "key", header, str(TS))  # TS is long past
 
 
 def test_event_body_is_the_same_bytes_every_time():
@@ -88,16 +165,85 @@ def test_backoff_doubles_is_capped_and_jittered(attempt, low, high):
 
 
 def test_settings_refuse_bad_targets():
-    from pydantic import ValidationError
-
     with pytest.raises(ValidationError, match="http"):
-        WebhookSettings.model_validate({"targets": [{"url": "ftp://x", "secret": "s"}]})
+        WebhookSettings.model_validate({"targets": [{"url": "ftp://x", "secret": SECRET}]})
+    with pytest.raises(ValidationError, match="no host"):
+        WebhookSettings.model_validate({"targets": [{"url": "https:///hooks", "secret": SECRET}]})
     with pytest.raises(ValidationError, match="same url"):
-        WebhookSettings.model_validate({"targets": [{"url": "http://x", "secret": "s"},
-                                                    {"url": "http://x", "secret": "t"}]})
+        WebhookSettings.model_validate({"targets": [{"url": "https://x", "secret": SECRET},
+                                                    {"url": "https://x", "secret": SECRET + "2"}]})
     with pytest.raises(ValidationError, match="backoff_max_s"):
         WebhookSettings(backoff_base_s=10, backoff_max_s=1)
-    assert "s3cr3t" not in repr(WebhookSettings.model_validate({"targets": [{"url": "http://x", "secret": "s3cr3t"}]}))
+    secret = "s3cr3t" * 6
+    assert secret not in repr(WebhookSettings.model_validate({"targets": [{"url": "https://x", "secret": secret}]}))
+
+
+def webhook_settings(url: str, **extra: Any) -> WebhookSettings:
+    return WebhookSettings.model_validate({"targets": [{"url": url, "secret": SECRET}], **extra})
+
+
+@pytest.mark.parametrize("url", ["http://crm.example/hooks", "http://CRM.example:8080/hooks", "http://10.0.0.5/h",
+                                 "http://127.0.0.1@crm.example/h", "http://127.0.0.1.crm.example/h",
+                                 "http://127.0.0.2/h", "http://localhost.crm.example/h"])
+def test_plain_http_is_refused_with_the_way_out(url):
+    with pytest.raises(ValidationError) as err:
+        webhook_settings(url)
+    message = str(err.value)
+    assert "webhooks.targets[0]" in message and "https://" in message, message
+    assert "webhooks.allow_http_hosts" in message and "now: localhost, 127.0.0.1, ::1" in message, message
+
+
+def test_plain_http_is_accepted_for_hosts_allowed_on_purpose():
+    # Loopback is allowed by default: a receiver on this machine.
+    for url in ("http://127.0.0.1:9/h", "http://localhost:9/h", "http://[::1]:9/h", "http://LOCALHOST./h"):
+        assert webhook_settings(url).targets[0].url == url
+    # Any other host only when listed (names compared case-insensitively).
+    assert webhook_settings("http://crm.example:8080/h", allow_http_hosts=["CRM.Example"]).targets
+    assert webhook_settings("http://10.0.0.5/h", allow_http_hosts=["10.0.0.5", "[::1]"]).targets
+    # An empty list means https everywhere, loopback included.
+    with pytest.raises(ValidationError, match=r"add '127.0.0.1' to webhooks.allow_http_hosts \(now: none\)"):
+        webhook_settings("http://127.0.0.1:9/h", allow_http_hosts=[])
+    # https needs no allowance.
+    assert webhook_settings("https://crm.example/h", allow_http_hosts=[]).targets
+    assert WebhookSettings().allow_http_hosts == ["localhost", "127.0.0.1", "::1"]
+
+
+@pytest.mark.parametrize("entry", ["http://crm.example", "crm.example/hooks", "*", "*.example", "", " ", "a@b"])
+def test_allow_http_hosts_takes_bare_hosts_only(entry):
+    with pytest.raises(ValidationError, match="not a host name or IP address"):
+        WebhookSettings.model_validate({"allow_http_hosts": [entry]})
+
+
+def test_short_secrets_are_refused_with_how_to_generate_one():
+    short = "x" * (MIN_SECRET_LENGTH - 1)
+    with pytest.raises(ValidationError) as err:
+        WebhookSettings.model_validate({"targets": [{"url": "https://crm.example/h", "secret": short}]})
+    message = str(err.value)
+    assert f"the secret has {MIN_SECRET_LENGTH - 1} characters, at least 32 are required" in message, message
+    assert GENERATE in message
+    assert short not in message  # the refused secret is not printed
+    assert MIN_SECRET_LENGTH == 32
+    ok = WebhookSettings.model_validate({"targets": [{"url": "https://crm.example/h", "secret": "x" * 32}]})
+    assert ok.targets[0].secret.get_secret_value() == "x" * 32
+    # The command in the message makes an acceptable secret.
+    made = subprocess.run([sys.executable, "-c", "import secrets; print(secrets.token_hex(32))"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    assert len(made) == 64
+    WebhookSettings.model_validate({"targets": [{"url": "https://crm.example/h", "secret": made}]})
+
+
+def test_hotline_refuses_to_start_with_plain_http_or_a_short_secret(tmp_path):
+    path = tmp_path / "hotline.yaml"
+    path.write_text(yaml.safe_dump({"webhooks": {"targets": [
+        {"url": "http://crm.example/hooks", "secret": SECRET},
+        {"url": "https://crm.example/other", "secret": "CHANGE-ME"},
+    ]}}))
+    proc = run_cli("serve", "--config", str(path), check=False, timeout=120)
+    assert proc.returncode == 2, (proc.stdout, proc.stderr)
+    assert "invalid configuration" in proc.stderr
+    assert "webhooks.targets[0] (host crm.example): plain http:// is refused" in proc.stderr, proc.stderr
+    assert "webhooks.targets[1] (host crm.example): the secret has 9 characters" in proc.stderr, proc.stderr
+    assert GENERATE in proc.stderr
 
 
 # -- the worker against a receiver that is down, then flaky, then up ------------------------------------------
@@ -156,6 +302,76 @@ async def test_down_then_flaky_then_up_delivers_everything_once_per_key(sqlite_s
     assert "4111" not in json.dumps(summary)  # what left Hotline was redacted
 
 
+async def test_every_attempt_is_signed_with_its_own_time(sqlite_store):
+    receiver = CheckingReceiver(tcp_port(), behaviour=Behaviour(fail_first=3)).start()
+    settings = settings_for(receiver.url, backoff_base_s=1.0, backoff_max_s=1.0)  # 0.5-1.0 s between attempts
+    sqlite_store.outbox.configure(settings.targets)
+    c = sqlite_store.customers.create_profile("C", [])
+    sqlite_store.timeline.add_interaction(InteractionDraft(c.id, "chat"))
+    worker = WebhookWorker(settings, sqlite_store)
+    worker.start()
+    try:
+        await until(lambda: len(deliveries(sqlite_store, "delivered")) == 1)
+    finally:
+        await worker.stop()
+        receiver.stop()
+    assert [r.status for r in receiver.received] == [503, 503, 503, 200]  # every attempt verified (no 401)
+    assert [r.headers["x-hotline-attempt"] for r in receiver.received] == ["1", "2", "3", "4"]
+    assert len({r.body for r in receiver.received}) == 1  # the same bytes ...
+    stamps = [int(r.headers["x-hotline-timestamp"]) for r in receiver.received]
+    assert stamps == sorted(stamps) and stamps[-1] >= stamps[0] + 1, stamps  # ... under newer timestamps
+    assert len({r.headers["x-hotline-signature"] for r in receiver.received}) == len(set(stamps))
+    for headers, arrived in receiver.arrivals:  # each one is the time it was sent, not the first attempt's
+        assert 0 <= arrived - int(headers["x-hotline-timestamp"]) < 1.25, (arrived, headers)
+    first = receiver.received[0]
+    assert verifies(first, now=stamps[0]) and not verifies(first, now=stamps[0] + 301)
+
+
+async def test_a_checking_receiver_refuses_replays_tampering_and_the_wrong_secret(sqlite_store):
+    receiver = CheckingReceiver(tcp_port()).start()
+    settings = settings_for(receiver.url)
+    sqlite_store.outbox.configure(settings.targets)
+    c = sqlite_store.customers.create_profile("C", [])
+    sqlite_store.timeline.add_interaction(InteractionDraft(c.id, "chat"))
+    worker = WebhookWorker(settings, sqlite_store)
+    worker.start()
+    try:
+        await until(lambda: len(deliveries(sqlite_store, "delivered")) == 1)
+    finally:
+        await worker.stop()
+    try:
+        (original,) = receiver.received
+        assert original.status == 200
+        headers = {k: v for k, v in original.headers.items() if k not in ("host", "content-length")}
+        async with httpx.AsyncClient(timeout=5) as client:
+            # Within the window the same request passes the signature check (Idempotency-Key drops the repeat).
+            assert (await client.post(receiver.url, content=original.body, headers=headers)).status_code == 200
+            tampered = original.body.replace(b'"chat"', b'"branch"')
+            assert tampered != original.body
+            assert (await client.post(receiver.url, content=tampered, headers=headers)).status_code == 401
+            # A fresh timestamp on the captured signature does not pass either.
+            restamped = headers | {"x-hotline-timestamp": str(int(time.time()) + 1)}
+            assert (await client.post(receiver.url, content=original.body, headers=restamped)).status_code == 401
+            # Five minutes and one second later the captured request is refused.
+            receiver.clock_ahead_s = 301
+            assert (await client.post(receiver.url, content=original.body, headers=headers)).status_code == 401
+    finally:
+        receiver.stop()
+    # A sender with another secret never gets in.
+    other = CheckingReceiver(tcp_port(), secret="another-secret-of-at-least-32-characters").start()
+    sqlite_store.outbox.configure(settings_for(other.url).targets)
+    sqlite_store.timeline.add_interaction(InteractionDraft(c.id, "email"))
+    worker = WebhookWorker(settings_for(other.url), sqlite_store)
+    worker.start()
+    try:
+        await until(lambda: len(other.received) >= 2)
+    finally:
+        await worker.stop()
+        other.stop()
+    assert {r.status for r in other.received} == {401}
+    assert verifies(other.received[0])  # it was signed, just not with the receiver's secret
+
+
 async def test_gives_up_after_max_attempts_and_keeps_the_row(sqlite_store):
     settings = settings_for(f"http://127.0.0.1:{tcp_port()}/closed", max_attempts=3)
     sqlite_store.outbox.configure(settings.targets)
@@ -193,8 +409,9 @@ async def test_a_row_for_a_target_no_longer_configured_fails_with_the_reason(sql
 def hotline_with_webhooks(workdir: Path, url: str, db_url: str | None = None) -> ServerHandle:
     config: dict[str, Any] = {
         "asr": {"enabled": False},
-        "webhooks": {"targets": [{"url": url, "secret": SECRET}], "poll_interval_s": 0.1, "backoff_base_s": 0.1,
-                     "backoff_max_s": 0.5, "timeout_s": 1.0, "max_attempts": 1000},
+        "webhooks": {"targets": [{"url": url, "secret": SECRET}], "allow_http_hosts": ["127.0.0.1"],
+                     "poll_interval_s": 0.1, "backoff_base_s": 0.1, "backoff_max_s": 0.5, "timeout_s": 1.0,
+                     "max_attempts": 1000},
     }
     if db_url is not None:
         config["store"] = {"url": db_url}
