@@ -196,7 +196,7 @@ class _SpillUnpickler(pickle.Unpickler):
     """Loads only what :meth:`Backlog.spill` writes; classes of the old ``api`` package load under their new names."""
 
     ALLOWED = {("store.backlog", "ParkedWrite"), ("store.calls", "SegmentRecord"),
-               ("store.replay", "ReplayPrintRecord"), ("datetime", "datetime"), ("datetime", "timezone"),
+               ("store.voiceprints", "ReplayPrintRecord"), ("datetime", "datetime"), ("datetime", "timezone"),
                ("datetime", "timedelta")}
     ALIASES = {("api.store_backlog", "ParkedWrite"): ("store.backlog", "ParkedWrite"),
                ("api.store", "SegmentRecord"): ("store.calls", "SegmentRecord")}

@@ -15,10 +15,16 @@ from sqlalchemy.orm import Session, sessionmaker
 from core.clock import utcnow
 from profiles.errors import ConflictError, ExternalIdTakenError, InvalidFieldError, NotFoundError
 from profiles.records import MergeResult, check_fields
-from store.lookups import E164, customer_for_phone, retry_once_on_conflict
 from store.merge import Resealer, merge_customers
 from store.outbox import OutboxRepository
-from store.records import CustomerRecord, PhoneTakenError, customer_record
+from store.records import (
+    E164,
+    CustomerRecord,
+    PhoneTakenError,
+    customer_for_phone,
+    customer_record,
+    retry_once_on_conflict,
+)
 from store.schema import Customer, CustomerPhone
 
 CUSTOMER_FIELDS = ("name", "phones", "email", "language", "segment", "flags", "external_id", "provisional", "cards",

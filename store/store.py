@@ -22,9 +22,8 @@ from store.customers import CustomerRepository
 from store.database import Database
 from store.keys import KeyRepository
 from store.outbox import OutboxRepository
-from store.replay import ReplayPrintRepository
 from store.timeline import TimelineRepository
-from store.voiceprints import VoiceprintRepository
+from store.voiceprints import ReplayPrintRepository, VoiceprintRepository
 
 T = TypeVar("T")
 

@@ -30,8 +30,8 @@ from profiles.records import (
     check_interaction_values,
 )
 from store.backlog import parkable
-from store.lookups import E164, crm_id_and_language, customer_for_phone, resolve_customer, retry_once_on_conflict
 from store.outbox import OutboxRepository
+from store.records import E164, crm_id_and_language, customer_for_phone, resolve_customer, retry_once_on_conflict
 from store.schema import Call, CaseRow, HintFeedbackRow, InteractionRow
 
 

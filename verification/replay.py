@@ -20,8 +20,8 @@ from biometrics.settings import BiometricsSettings
 from biometrics.spoof import KnownRecording, SpoofFinding
 from core.clock import utcnow
 from media.frame import Pcm
-from store.replay import ReplayPrintRecord
 from store.store import Store
+from store.voiceprints import ReplayPrintRecord
 
 log = logging.getLogger("hotline.voiceprint")
 PURPOSE = "replay-fingerprint"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from store.replay import ReplayPrintRecord
 from store.store import Store
+from store.voiceprints import ReplayPrintRecord
 
 pytest_plugins = ["tests.support.databases"]  # any_store
 

@@ -121,7 +121,7 @@ async def test_call_fingerprints_expire_and_enrolment_ones_stay(vp: Voiceprints)
     from datetime import timedelta
 
     from core.clock import utcnow
-    from store.replay import ReplayPrintRecord
+    from store.voiceprints import ReplayPrintRecord
 
     cid = await enrolled(vp)
     old = utcnow() - timedelta(days=vp.settings.replay_keep_days + 1)
