@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-ROLES = ("admin", "agent", "security", "integration")
+ROLES = ("admin", "supervisor", "agent", "security", "integration")
 
 
 class UnknownRoleError(ValueError):
@@ -17,8 +17,13 @@ class UnknownRoleError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """Who an API key belongs to."""
+    """Who is acting: an API key, or an agent's console session (``key_id`` 0).
+
+    ``agent_id`` is the agent an ``agent`` principal stands for (a console session's agent, or the agent a key
+    is bound to); an ``agent`` principal without one owns no call.
+    """
 
     key_id: int
     role: str
     name: str | None
+    agent_id: str | None = None

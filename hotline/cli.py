@@ -9,7 +9,7 @@ from typing import Any
 import typer
 
 from hotline.cli_agents import app as agents_app
-from hotline.cli_agents import open_store
+from hotline.cli_keys import app as keys_app
 from hotline.cli_models import app as models_app
 from hotline.cli_phone import app as phone_app
 from hotline.cli_settings import ConfigOpt, load, override
@@ -21,7 +21,6 @@ app.add_typer(models_app, name="models")
 app.add_typer(phone_app, name="phone")
 register_voiceprint_api(voiceprint_app)
 app.add_typer(voiceprint_app, name="voiceprint")
-keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 app.add_typer(agents_app, name="agents")
 
@@ -68,26 +67,6 @@ def serve(
         raise typer.Exit(1) from None
     except KeyboardInterrupt:
         pass
-
-
-@keys_app.command("create")
-def keys_create(
-    role: str = typer.Option(..., "--role", help="admin | agent | security | integration"),
-    name: str | None = typer.Option(None, "--name", help="Who or what the key is for."),
-    config: Path | None = ConfigOpt,
-    db: str | None = DbOpt,
-) -> None:
-    """Create an API key and print it on the last line (it is shown only once)."""
-    from core.roles import UnknownRoleError
-
-    with open_store(config, db) as (store, _):
-        try:
-            key = store.keys.create(role, name)
-        except UnknownRoleError as exc:
-            typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(2) from None
-    typer.echo(f"created {role} key (store it now; it cannot be shown again):")
-    typer.echo(key)
 
 
 def main() -> None:
