@@ -244,4 +244,4 @@ def session_principal(conn: HTTPConnection, *, state_changing: bool, websocket: 
         if not sent or not hmac.compare_digest(sent.encode(), session.csrf.encode()):
             raise HTTPException(403, f"missing or wrong {CSRF_HEADER} header")
     conn.state.console_session = session
-    return Principal(SESSION_KEY_ID, "agent", session.agent_id)
+    return Principal(SESSION_KEY_ID, "agent", session.agent_id, session.agent_id)

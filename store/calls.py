@@ -116,9 +116,11 @@ class CallRepository:
             return call_record(row) if row is not None else None
 
     def find(self, number: str | None = None, since: datetime | None = None, until: datetime | None = None,
-             limit: int = 50, offset: int = 0) -> tuple[int, list[CallRecord]]:
-        """Calls, newest first, filtered by caller or called number and start time."""
+             limit: int = 50, offset: int = 0, agent_id: str | None = None) -> tuple[int, list[CallRecord]]:
+        """Calls, newest first, filtered by caller or called number, start time and the agent who took them."""
         q = select(Call)
+        if agent_id is not None:
+            q = q.where(Call.agent_id == agent_id)
         if number:
             q = q.where((Call.caller_number == number) | (Call.called_number == number))
         if since:

@@ -188,7 +188,8 @@ def test_wrapup_is_stored_on_the_call_and_its_interaction(console):
     body = {"tags": ["card", " limit ", "card"], "outcome": "resolved", "notes": "raised the limit"}
     assert c.post("/api/v1/calls/call-a/wrapup", json=body).status_code == 403  # no CSRF token
     assert c.post("/api/v1/calls/call-b/wrapup", json=body, headers={"X-CSRF-Token": csrf}).status_code == 403
-    assert c.post("/api/v1/calls/nope/wrapup", json=body, headers={"X-CSRF-Token": csrf}).status_code == 404
+    # an unknown call is not the agent's either: 403, so an agent cannot probe which call ids exist
+    assert c.post("/api/v1/calls/nope/wrapup", json=body, headers={"X-CSRF-Token": csrf}).status_code == 403
     bad = c.post("/api/v1/calls/call-a/wrapup", json={**body, "outcome": ""}, headers={"X-CSRF-Token": csrf})
     assert bad.status_code == 422
     r = c.post("/api/v1/calls/call-a/wrapup", json=body, headers={"X-CSRF-Token": csrf})

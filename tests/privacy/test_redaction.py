@@ -30,7 +30,8 @@ from privacy import (
 from store.calls import SegmentRecord
 from store.store import Store
 from tests.support.inproc import serve_in_thread
-from tests.support.server import ServerHandle, run_cli
+from tests.support.keys import make_agent, make_key
+from tests.support.server import ServerHandle
 from web.app import create_app
 
 _DIGIT_WORDS = {
@@ -491,10 +492,10 @@ def test_partial_and_other_events():
 SPOKEN_CARD = f"моя картка {spell('4111111111111111', 'uk')} дякую"
 
 
-def _store_call(store: Store, language: str = "uk") -> str:
+def _store_call(store: Store, language: str = "uk", agent_id: str | None = None) -> str:
     call_id = uuid.uuid4().hex
     store.calls.create(call_id, f"{call_id}@redaction-test", "+380441234567", None, "+380440000000", language)
-    store.calls.update(call_id, state="ended", end_reason="caller_hangup")
+    store.calls.update(call_id, state="ended", end_reason="caller_hangup", agent_id=agent_id)
     for seg in (_segment(SPOKEN_CARD, 0.0), _segment("пишіть на ivan@bank.ua", 20.0, leg="agent")):
         store.calls.add_segment(call_id, SegmentRecord(seg["leg"], seg["start"], seg["end"], seg["text"], 0.9,
                                                  seg["words"]))
@@ -502,16 +503,22 @@ def _store_call(store: Store, language: str = "uk") -> str:
 
 
 @pytest.fixture(scope="module")
-def stored_call(server: ServerHandle) -> str:
+def call_agent(server: ServerHandle) -> str:
+    """The agent who took the stored call (an agent reads only their own calls)."""
+    return make_agent(server)
+
+
+@pytest.fixture(scope="module")
+def stored_call(server: ServerHandle, call_agent: str) -> str:
     store = Store(server.db_url)
     try:
-        return _store_call(store)
+        return _store_call(store, agent_id=call_agent)
     finally:
         store.close()
 
 
-def _key(server: ServerHandle, role: str) -> str:
-    return run_cli("keys", "create", "--role", role, "--db", server.db_url).stdout.strip().splitlines()[-1]
+def _key(server: ServerHandle, role: str, agent_id: str | None = None) -> str:
+    return make_key(server, role, agent_id)
 
 
 def _texts(r: httpx.Response) -> list[str]:
@@ -519,8 +526,8 @@ def _texts(r: httpx.Response) -> list[str]:
     return [s["text"] for s in r.json()["segments"]]
 
 
-def test_rest_agent_gets_redacted_text(server, stored_call):
-    with server.client(_key(server, "agent")) as c:
+def test_rest_agent_gets_redacted_text(server, stored_call, call_agent):
+    with server.client(_key(server, "agent", call_agent)) as c:
         r = c.get(f"/api/v1/calls/{stored_call}/transcript")
         assert _texts(r) == ["моя картка [CARD] дякую", "пишіть на [EMAIL]"]
         assert r.json()["redacted"] is True
@@ -548,8 +555,8 @@ def test_rest_security_may_read_raw_and_integration_may_not(server, stored_call)
         assert c.get(f"/api/v1/calls/{stored_call}/transcript", params={"raw": "true"}).status_code == 403
 
 
-def test_rest_store_keeps_the_original(server, stored_call):
-    with server.client(_key(server, "agent")) as c:
+def test_rest_store_keeps_the_original(server, stored_call, call_agent):
+    with server.client(_key(server, "agent", call_agent)) as c:
         _texts(c.get(f"/api/v1/calls/{stored_call}/transcript"))
     store = Store(server.db_url)
     try:
@@ -562,10 +569,11 @@ def test_rest_policy_comes_from_settings(tmp_path):
     store = Store(f"sqlite:///{tmp_path / 'api.db'}")
     store.migrate()
     try:
-        call_id = _store_call(store)
+        owner = store.agents.create("Olena", "olena", "olena-secret-1", "hotline")
+        call_id = _store_call(store, agent_id=owner.id)
         privacy = PrivacySettings(raw_transcript_roles=["agent"], redact_kinds=[Kind.EMAIL])
         ctx = AppContext(Settings(privacy=privacy), store, EventBus(), Metrics(), PortAllocator(40000, 40010))
-        agent, admin = store.keys.create("agent"), store.keys.create("admin")
+        agent, admin = store.keys.create("agent", agent_id=owner.id), store.keys.create("admin")
         url = f"/api/v1/calls/{call_id}/transcript"
         with serve_in_thread(create_app(ctx)) as base, httpx.Client(base_url=base, timeout=10) as client:
             as_agent = {"Authorization": f"Bearer {agent}"}
@@ -574,6 +582,6 @@ def test_rest_policy_comes_from_settings(tmp_path):
             as_admin = {"Authorization": f"Bearer {admin}"}
             assert client.get(url, params={"raw": "true"}, headers=as_admin).status_code == 403
             assert client.get(url, params={"raw": "true"}).status_code == 401
-            assert client.get("/api/v1/calls/nosuchcall/transcript", headers=as_agent).status_code == 404
+            assert client.get("/api/v1/calls/nosuchcall/transcript", headers=as_agent).status_code == 403  # not theirs
     finally:
         store.close()

@@ -11,6 +11,7 @@ import pytest
 import soundfile as sf
 
 from store.schema import VoiceprintRow, make_engine
+from tests.support.keys import make_key
 from tests.support.server import ServerHandle, phone_call, run_cli, start_server
 
 FSDD = Path(__file__).resolve().parents[1] / "fixtures" / "fsdd" / "recordings"
@@ -54,8 +55,8 @@ def bio(tmp_path_factory) -> ServerHandle:
     handle = start_server(work, {"biometrics": {"enabled": True, "key_file": str(work / "vp.key"),
                                                 "cohort_file": str(cohort)},
                                  "asr": {"enabled": False}})
-    handle.extra["keys"] = {role: run_cli("keys", "create", "--role", role, "--db", handle.db_url).stdout.split()[-1]
-                            for role in ("security", "agent", "integration")}
+    handle.extra["keys"] = {role: make_key(handle, role)
+                            for role in ("security", "agent", "supervisor", "integration")}
     yield handle
     handle.stop()
 
@@ -104,11 +105,14 @@ def test_quality_gate_too_little_speech_and_bad_audio(bio, customers):
 
 def test_status_and_roles(bio, customers):
     cid = customers["george"]
-    with client(bio, "agent") as c:
+    with client(bio, "agent") as c:  # an agent reads only the customer of their current call
+        assert c.get(f"/api/v1/customers/{cid}/voiceprint").status_code == 403
+    with client(bio, "supervisor") as c:
         status = c.get(f"/api/v1/customers/{cid}/voiceprint").json()
         assert status["enrolled"] and status["model_id"] == "resemblyzer-ge2e"
         assert status["consent"]["wording_version"] == "vp-consent-v3"
         assert "template" not in status and "vector" not in json.dumps(status)
+    with client(bio, "agent") as c:
         assert c.post(f"/api/v1/customers/{cid}/voiceprint", data={"consent": json.dumps(CONSENT)},
                       files=upload(clips("george", range(0, 3)))).status_code == 403
         assert c.delete(f"/api/v1/customers/{cid}/voiceprint").status_code == 403
@@ -253,7 +257,10 @@ def test_agent_claims_the_customer_during_a_live_call(bio, customers, tmp_path):
             call = next((x for x in live if x["state"] == "connected"), None)
             time.sleep(0.05)
         assert call is not None, "the call never showed up as connected"
-    with client(bio, "agent") as c:
+    with client(bio, "agent") as c:  # an agent who is not on this call may not claim on it
+        assert c.put(f"/api/v1/calls/{call['id']}/customer",
+                     json={"customer_id": customers["george"]}).status_code == 403
+    with client(bio, "supervisor") as c:
         r = c.put(f"/api/v1/calls/{call['id']}/customer", json={"customer_id": customers["george"]})
     assert r.status_code == 200, r.text
     assert r.json()["live"] is True
@@ -262,7 +269,7 @@ def test_agent_claims_the_customer_during_a_live_call(bio, customers, tmp_path):
     body = verification_of(bio, result["call_id"])
     assert body["customer_id"] == customers["george"]
     assert body["verification"]["decision"] == "verified", body["verification"]
-    with client(bio, "agent") as c:
+    with client(bio, "supervisor") as c:
         assert c.put(f"/api/v1/calls/{call['id']}/customer", json={"customer_id": "nobody"}).status_code == 404
     with client(bio, "integration") as c:
         assert c.put(f"/api/v1/calls/{call['id']}/customer",

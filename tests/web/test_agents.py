@@ -22,7 +22,8 @@ from store.agents import load_board
 from store.store import Store
 from tests.support.agents import stored_agent_row
 from tests.support.inproc import serve_in_thread
-from tests.support.server import ServerHandle, run_cli, start_server
+from tests.support.keys import make_key
+from tests.support.server import ServerHandle, start_server
 from web.app import create_app
 
 PASSWORD = "correct horse 42"
@@ -42,8 +43,8 @@ def srv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerHandle]:
 def keys(srv: ServerHandle) -> dict[str, str]:
     """One key per role."""
     out = {"admin": srv.key}
-    for role in ("agent", "security", "integration"):
-        out[role] = run_cli("keys", "create", "--role", role, "--db", srv.db_url).stdout.strip().splitlines()[-1]
+    for role in ("agent", "supervisor", "security", "integration"):
+        out[role] = make_key(srv, role)
     return out
 
 
@@ -192,7 +193,9 @@ def test_status_changes_follow_presence_rules(srv, keys):
     with srv.client() as c:
         rec = create(c)
     status = f"/api/v1/agents/{rec['id']}/status"
-    with srv.client(keys["agent"]) as c:
+    with srv.client(keys["agent"]) as c:  # an agent key not bound to this agent changes nobody's status
+        assert c.put(status, json={"status": "away"}).status_code == 403
+    with srv.client(keys["supervisor"]) as c:
         r = c.put(status, json={"status": "available"})
         assert r.status_code == 409
         assert r.json()["detail"] == (f"agent {rec['id']}: cannot go from offline to available: "

@@ -8,15 +8,16 @@ import httpx
 import pytest
 
 from store.store import Store
-from tests.support.server import ServerHandle, run_cli, start_server
+from tests.support.keys import make_key
+from tests.support.server import ServerHandle, start_server
 
-ROLES = ("agent", "security", "integration")
+ROLES = ("agent", "supervisor", "security", "integration")
 
 
 @pytest.fixture(scope="module")
 def srv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerHandle]:
     handle = start_server(tmp_path_factory.mktemp("profile"), {"asr": {"enabled": False}})
-    handle.extra["keys"] = {role: run_cli("keys", "create", "--role", role, "--db", handle.db_url).stdout.split()[-1]
+    handle.extra["keys"] = {role: make_key(handle, role)
                             for role in ROLES}
     yield handle
     handle.stop()
@@ -59,7 +60,7 @@ def test_full_profile_create_find_and_patch(srv):
     assert body["cards"] == [{"id": None, "last4": "4242", "kind": "debit", "status": "blocked",
                               "expires": "2027-05-31", "block_reason": "lost"}]
     assert body["documents"] == [{"id": None, "kind": "passport", "expires": "2030-01-01", "status": None}]
-    with as_role(srv, "agent") as c:
+    with as_role(srv, "supervisor") as c:
         assert c.get("/api/v1/customers", params={"phone": "050 111 22 33"}).json()["customers"][0]["id"] == cid
         assert c.get("/api/v1/customers", params={"external_id": "crm-100"}).json()["total"] == 1
         assert c.get("/api/v1/customers", params={"external_id": "crm-none"}).json() == {"total": 0, "customers": []}
@@ -86,10 +87,11 @@ def test_full_profile_create_find_and_patch(srv):
 
 
 def test_roles_on_customers(srv):
-    for role in ("agent", "security"):
+    for role in ("agent", "security", "supervisor"):
         with as_role(srv, role) as c:
             assert c.post("/api/v1/customers", json={"name": "X"}).status_code == 403
-            assert c.get("/api/v1/customers").status_code == 200
+            # supervisors and security search; an agent reads only the customer of their current call
+            assert c.get("/api/v1/customers").status_code == (403 if role == "agent" else 200)
     with httpx.Client(base_url=srv.http) as anonymous:
         assert anonymous.get("/api/v1/customers").status_code == 401
 
@@ -99,7 +101,7 @@ def test_roles_on_customers(srv):
 
 def test_timeline_on_every_channel(srv):
     cid = new_customer(srv)["id"]
-    with as_role(srv, "agent") as c:
+    with as_role(srv, "supervisor") as c:
         made = []
         for i, channel in enumerate(("chat", "email", "branch")):
             r = c.post(f"/api/v1/customers/{cid}/interactions",
@@ -131,7 +133,7 @@ def test_timeline_on_every_channel(srv):
 
 def test_cases(srv):
     cid = new_customer(srv)["id"]
-    with as_role(srv, "agent") as c:
+    with as_role(srv, "supervisor") as c:
         first = c.post(f"/api/v1/customers/{cid}/cases", json={"title": "Card dispute"})
         assert first.status_code == 201 and first.json()["status"] == "open"
         c.post(f"/api/v1/customers/{cid}/cases", json={"title": "Address change"})
@@ -158,7 +160,7 @@ def test_voice_interaction_of_an_unknown_caller_then_merge(srv):
     finally:
         store.close()
     real = new_customer(srv, name="Real Person", external_id="crm-real")
-    with as_role(srv, "agent") as c:
+    with as_role(srv, "supervisor") as c:
         prov = c.get("/api/v1/customers", params={"phone": "+380449990077"}).json()["customers"][0]
         assert prov["provisional"] and prov["name"] == "Unknown caller"
         timeline = c.get(f"/api/v1/customers/{prov['id']}/timeline").json()["interactions"]
@@ -187,7 +189,7 @@ def test_hint_feedback(srv):
         store.calls.create("call-hints-1", "sip-h1", None, None, None, "uk")
     finally:
         store.close()
-    with as_role(srv, "agent") as c:
+    with as_role(srv, "supervisor") as c:
         r = c.post("/api/v1/calls/call-hints-1/hints/kb:card-block/feedback", json={"useful": True})
         assert r.status_code == 201, r.text
         assert (r.json()["hint_id"], r.json()["useful"], r.json()["call_id"]) == ("kb:card-block", True, "call-hints-1")
@@ -219,7 +221,7 @@ def test_deliveries_are_for_admins(srv):
 def test_timeline_export_is_redacted_unless_raw_is_allowed(srv):
     cid = new_customer(srv)["id"]
     said = "card 4111 1111 1111 1111 lost, mail me at olena@example.com"
-    with as_role(srv, "agent") as c:
+    with as_role(srv, "supervisor") as c:
         r = c.post(f"/api/v1/customers/{cid}/interactions", json={"channel": "chat", "reason": said, "notes": said})
         assert r.status_code == 201, r.text
         page = c.get(f"/api/v1/customers/{cid}/timeline").json()

@@ -391,7 +391,8 @@ def inproc(tmp_path) -> Iterator[tuple[str, AppContext, str]]:
     """
     store = Store(f"sqlite:///{tmp_path / 'api.db'}")
     store.migrate()
-    key = store.keys.create("agent")
+    agent = store.agents.create("Inproc Agent", "inproc", "inproc-secret-1", "hotline")
+    key = store.keys.create("agent", agent_id=agent.id)  # the agent who took the stored calls below
     ctx = AppContext(Settings(), store, EventBus(), Metrics(), PortAllocator(40000, 40010))
     try:
         with serve_in_thread(create_app(ctx)) as base:
@@ -403,7 +404,8 @@ def inproc(tmp_path) -> Iterator[tuple[str, AppContext, str]]:
 def _stored_ended_call(store: Store) -> str:
     call_id = uuid.uuid4().hex
     store.calls.create(call_id, f"{call_id}@earlier-run", "+380441234567", None, "+380440000000", "ko")
-    store.calls.update(call_id, state="ended", end_reason="caller_hangup")
+    owner = store.agents.by_username("inproc")
+    store.calls.update(call_id, state="ended", end_reason="caller_hangup", agent_id=owner.id if owner else None)
     return call_id
 
 

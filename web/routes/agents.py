@@ -19,7 +19,6 @@ from callcenter.agents import AgentFieldError
 from callcenter.board import UnknownAgentError
 from callcenter.presence import AgentState, IllegalAgentTransitionError
 from calls.context import AppContext
-from console.sessions import is_console_session
 from core.roles import Principal
 from store.agents import AgentRecord, DuplicateUsernameError, sync_board
 from web.auth import require
@@ -29,8 +28,8 @@ from web.schemas.agents import AgentChanges, NewAgent, StatusChange
 router = APIRouter(prefix="/api/v1")
 log = logging.getLogger("hotline.agents")
 ADMIN = Depends(require("admin"))
-READ = Depends(require("admin", "agent", "security"))
-SET_STATUS = Depends(require("admin", "agent"))
+READ = Depends(require("admin", "supervisor", "agent", "security"))
+SET_STATUS = Depends(require("admin", "supervisor", "agent"))
 BUSY = frozenset({AgentState.ON_CALL, AgentState.RINGING})
 DEFAULT_REALM = "hotline"
 
@@ -163,12 +162,11 @@ async def set_status(request: Request, agent_id: str, body: StatusChange, who: P
                      ) -> dict[str, Any]:
     """Ask for available, away or offline; 409 with the reason when presence rules refuse it.
 
-    An agent signed in to the console may change only their own status (API keys of role agent act as
-    supervisors' tools and may change any agent's).
+    An agent (console session or bound key) changes only their own status; supervisors and admins any agent's.
     """
     ctx = context(request)
-    if is_console_session(who) and who.name != agent_id:
-        raise HTTPException(403, "a console session may change only its own agent's status")
+    if who.role == "agent" and who.agent_id != agent_id:
+        raise HTTPException(403, "an agent may change only their own status")
     rec = await asyncio.to_thread(ctx.store.agents.get, agent_id)
     if rec is None:
         raise _missing(agent_id)

@@ -14,7 +14,8 @@ from core.events import CallEventModel, CallStateChanged, FinalSegment
 from core.roles import Principal
 from privacy import RawTranscriptForbidden, may_read_raw, redact_event, redact_transcript, serve_raw
 from store.backlog import is_unavailable
-from web.auth import AnyRole, require, websocket_principal
+from web.access import owns_call, require_call_act, require_call_read
+from web.auth import require, websocket_principal
 from web.deps import context
 from web.params import IsoDateTime, Offset, page_limit
 from web.schemas.calls import ClaimedCustomer
@@ -25,35 +26,45 @@ READ_ROLES = ("admin", "agent", "security", "integration")
 
 
 
-@router.get("/calls", dependencies=[AnyRole])
-def list_calls(
+@router.get("/calls")
+async def list_calls(
     request: Request,
     number: str | None = Query(None, description="Caller or called number (E.164)"),
     since: IsoDateTime | None = Query(None, description="Started at or after (ISO 8601)"),
     until: IsoDateTime | None = Query(None, description="Started before (ISO 8601)"),
     limit: int = page_limit(50, 500),
     offset: Offset = 0,
+    who: Principal = Depends(require()),
 ) -> dict[str, Any]:
-    """Calls, newest first."""
-    total, calls = context(request).store.calls.find(number, since, until, limit, offset)
+    """Calls, newest first (an agent: only the calls they took)."""
+    store = context(request).store
+    if who.role == "agent" and who.agent_id is None:
+        return {"total": 0, "limit": limit, "offset": offset, "calls": []}  # a key bound to no agent owns no call
+    agent = who.agent_id if who.role == "agent" else None
+    total, calls = await store.run(store.calls.find, number, since, until, limit, offset, agent)
     return {"total": total, "limit": limit, "offset": offset, "calls": [c.to_json() for c in calls]}
 
 
-@router.get("/calls/{call_id}", dependencies=[AnyRole])
-def get_call(request: Request, call_id: str) -> dict[str, Any]:
-    """One call with its timeline."""
-    store = context(request).store
-    call = store.calls.get(call_id)
+@router.get("/calls/{call_id}")
+async def get_call(request: Request, call_id: str, who: Principal = Depends(require())) -> dict[str, Any]:
+    """One call with its timeline (an agent: their own calls only)."""
+    ctx = context(request)
+    store = ctx.store
+    await require_call_read(ctx, who, call_id)
+    call = await store.run(store.calls.get, call_id)
     if call is None:
         raise HTTPException(404, f"no call {call_id!r}")
-    return {**call.to_json(), "timeline": store.calls.events(call_id)}
+    return {**call.to_json(), "timeline": await store.run(store.calls.events, call_id)}
 
 
 @router.put("/calls/{call_id}/customer")
 async def set_customer(request: Request, call_id: str, body: ClaimedCustomer,
-                      who: Principal = Depends(require("agent", "admin", "security"))) -> dict[str, Any]:
-    """Set the claimed identity; a live call is (re)verified against that customer's voiceprint."""
+                      who: Principal = Depends(require("agent", "supervisor", "admin", "security"))
+                      ) -> dict[str, Any]:
+    """Set the claimed identity; a live call is (re)verified against that customer's voiceprint. An agent
+    claims only on their own call."""
     ctx = context(request)
+    await require_call_act(ctx, who, call_id, also=frozenset({"security"}))
     if await asyncio.to_thread(ctx.store.calls.get, call_id) is None:
         raise HTTPException(404, f"no call {call_id!r}")
     if await asyncio.to_thread(ctx.store.customers.get, body.customer_id) is None:
@@ -68,7 +79,7 @@ async def set_customer(request: Request, call_id: str, body: ClaimedCustomer,
 
 
 @router.get("/calls/{call_id}/transcript")
-def get_transcript(
+async def get_transcript(
     request: Request,
     call_id: str,
     raw: bool = Query(False, description="The original text (roles in privacy.raw_transcript_roles only)"),
@@ -77,6 +88,7 @@ def get_transcript(
     """Stored final segments of every leg, by start time; card numbers, phones, e-mails and IBANs redacted
     unless an allowed role asks for ``raw``."""
     ctx = context(request)
+    await require_call_read(ctx, who, call_id)
     privacy = ctx.settings.privacy
     try:
         original = serve_raw(who.role, raw, privacy)
@@ -116,7 +128,8 @@ async def call_events(ws: WebSocket, call_id: str, after: int = 0, raw: bool = F
     """Live events of one call (state, partial, final, dtmf, ...), replaying from event id ``after``.
 
     Transcript text is redacted (cards, phones, e-mails, IBANs) unless ``raw=true`` is asked for by a role
-    in ``privacy.raw_transcript_roles``. Close codes: 4401 missing or invalid key, 4403 raw text refused,
+    in ``privacy.raw_transcript_roles``. Close codes: 4401 missing or invalid key, 4403 raw text refused or
+    another agent's call,
     4404 unknown call, 1013 the database is unavailable (try again). A call this node's bus no longer holds is
     served as a snapshot from the store, then closed.
     """
@@ -134,6 +147,9 @@ async def call_events(ws: WebSocket, call_id: str, after: int = 0, raw: bool = F
         return
     if raw and not may_read_raw(who.role, ctx.settings.privacy):
         await ws.close(code=4403, reason=f"role {who.role!r} may not read raw transcripts")
+        return
+    if who.role == "agent" and not await owns_call(ctx, who, call_id):
+        await ws.close(code=4403, reason="an agent reads only their own calls")
         return
 
     def shown(event: dict[str, Any]) -> dict[str, Any]:

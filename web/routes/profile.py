@@ -22,6 +22,7 @@ from store.merge import Resealer
 from store.outbox import redact_payload
 from store.records import PhoneTakenError, TemplateRecord
 from voice.numbers import normalize_number
+from web.access import require_call_act, require_call_read, require_customer_read
 from web.auth import require
 from web.deps import context
 from web.params import MAX_ID, Offset, page_limit
@@ -38,10 +39,11 @@ from web.schemas.profile import (
 )
 
 router = APIRouter(prefix="/api/v1")
-READ = require("agent", "security", "admin", "integration")
+READ = require("agent", "supervisor", "security", "admin", "integration")  # an agent: their call's customer only
+SEARCH = require("supervisor", "security", "admin", "integration")
 CUSTOMER_WRITE = require("admin", "integration")
-TIMELINE_WRITE = require("agent", "admin", "integration")
-FEEDBACK = require("agent", "admin")
+TIMELINE_WRITE = require("agent", "supervisor", "admin", "integration")  # an agent: their call's customer only
+FEEDBACK = require("agent", "supervisor", "admin")
 ADMIN = require("admin")
 
 
@@ -77,7 +79,7 @@ def _actor(who: Principal) -> str:
 # -- customers -----------------------------------------------------------------------------------------------
 
 
-@router.get("/customers", dependencies=[Depends(READ)])
+@router.get("/customers", dependencies=[Depends(SEARCH)])
 async def list_customers(request: Request,
                          phone: str | None = Query(None, pattern=PHONE, description="Any format of a dialled "
                                                    "number; one that is not a possible number matches nobody."),
@@ -111,9 +113,10 @@ async def create_customer(request: Request, body: NewCustomer,
     return rec.to_json()
 
 
-@router.get("/customers/{customer_id}", dependencies=[Depends(READ)])
-async def get_customer(request: Request, customer_id: str) -> dict[str, Any]:
+@router.get("/customers/{customer_id}")
+async def get_customer(request: Request, customer_id: str, who: Principal = Depends(READ)) -> dict[str, Any]:
     """One customer (a merged one shows ``merged_into``)."""
+    await require_customer_read(context(request), who, customer_id)
     rec = await asyncio.to_thread(context(request).store.customers.get, customer_id)
     if rec is None:
         raise HTTPException(404, f"no customer {customer_id!r}")
@@ -173,6 +176,7 @@ async def timeline(request: Request, customer_id: str, limit: int = page_limit(5
     hidden unless ``raw=true`` is asked for by an allowed role (others get 403).
     """
     ctx = context(request)
+    await require_customer_read(ctx, who, customer_id)
     try:
         show_raw = serve_raw(who.role, raw, ctx.settings.privacy)
     except RawTranscriptForbidden as exc:
@@ -184,9 +188,11 @@ async def timeline(request: Request, customer_id: str, limit: int = page_limit(5
             "interactions": items if show_raw else [redact_payload(i) for i in items]}
 
 
-@router.post("/customers/{customer_id}/interactions", status_code=201, dependencies=[Depends(TIMELINE_WRITE)])
-async def add_interaction(request: Request, customer_id: str, body: NewInteraction) -> dict[str, Any]:
+@router.post("/customers/{customer_id}/interactions", status_code=201)
+async def add_interaction(request: Request, customer_id: str, body: NewInteraction,
+                          who: Principal = Depends(TIMELINE_WRITE)) -> dict[str, Any]:
     """Append a contact (voice, chat, e-mail, branch) to the customer's timeline."""
+    await require_customer_read(context(request), who, customer_id)
     fields = body.model_dump(exclude={"channel", "started_at", "call_id", "tags"})
     draft = InteractionDraft(customer_id=customer_id, channel=body.channel, started_at=body.started_at,
                              call_id=body.call_id, tags=list(body.tags or []), **fields)
@@ -196,10 +202,16 @@ async def add_interaction(request: Request, customer_id: str, body: NewInteracti
     return rec.to_json()
 
 
-@router.patch("/interactions/{interaction_id}", dependencies=[Depends(TIMELINE_WRITE)])
-async def patch_interaction(request: Request, interaction_id: str, body: InteractionPatch) -> dict[str, Any]:
-    """Change an interaction (wrap-up: outcome, summary, CSI, notes; verification; customer)."""
+@router.patch("/interactions/{interaction_id}")
+async def patch_interaction(request: Request, interaction_id: str, body: InteractionPatch,
+                            who: Principal = Depends(TIMELINE_WRITE)) -> dict[str, Any]:
+    """Change an interaction (wrap-up: outcome, summary, CSI, notes; customer). Never its verification."""
     store = context(request).store
+    if who.role == "agent":
+        current = await store.run(store.timeline.get_interaction, interaction_id)
+        if current is None or current.customer_id is None:
+            raise HTTPException(403, "an agent changes only the interactions of their current call's customer")
+        await require_customer_read(context(request), who, current.customer_id)
     with _errors():
         rec = await store.run(store.timeline.update_interaction, interaction_id, body.changes())
     return rec.to_json()
@@ -208,25 +220,28 @@ async def patch_interaction(request: Request, interaction_id: str, body: Interac
 # -- cases ---------------------------------------------------------------------------------------------------
 
 
-@router.get("/customers/{customer_id}/cases", dependencies=[Depends(READ)])
-async def list_cases(request: Request, customer_id: str,
-                     status: Literal["open", "closed"] | None = None) -> dict[str, Any]:
+@router.get("/customers/{customer_id}/cases")
+async def list_cases(request: Request, customer_id: str, status: Literal["open", "closed"] | None = None,
+                     who: Principal = Depends(READ)) -> dict[str, Any]:
     """The customer's cases, newest first."""
+    await require_customer_read(context(request), who, customer_id)
     with _errors():
         rows = await asyncio.to_thread(context(request).store.timeline.list_cases, customer_id, status)
     return {"cases": [r.to_json() for r in rows]}
 
 
-@router.post("/customers/{customer_id}/cases", status_code=201, dependencies=[Depends(TIMELINE_WRITE)])
-async def create_case(request: Request, customer_id: str, body: NewCase) -> dict[str, Any]:
+@router.post("/customers/{customer_id}/cases", status_code=201)
+async def create_case(request: Request, customer_id: str, body: NewCase,
+                      who: Principal = Depends(TIMELINE_WRITE)) -> dict[str, Any]:
     """Open a case."""
+    await require_customer_read(context(request), who, customer_id)
     store = context(request).store
     with _errors():
         rec = await store.run(store.timeline.create_case, customer_id, body.title, body.status)
     return rec.to_json()
 
 
-@router.patch("/cases/{case_id}", dependencies=[Depends(TIMELINE_WRITE)])
+@router.patch("/cases/{case_id}", dependencies=[Depends(require("supervisor", "admin", "integration"))])
 async def patch_case(request: Request, case_id: str, body: CasePatch) -> dict[str, Any]:
     """Rename, close or reopen a case."""
     store = context(request).store
@@ -244,6 +259,7 @@ async def hint_feedback(request: Request, call_id: str, hint_id: str, body: Hint
     """Whether a hint shown during the call helped."""
     if len(hint_id) > 128:
         raise HTTPException(422, "hint id longer than 128 characters")
+    await require_call_act(context(request), who, call_id)
     store = context(request).store
     with _errors():
         rec = await store.run(store.timeline.add_hint_feedback, call_id, hint_id, body.useful,
@@ -251,9 +267,10 @@ async def hint_feedback(request: Request, call_id: str, hint_id: str, body: Hint
     return rec.to_json()
 
 
-@router.get("/calls/{call_id}/hints/feedback", dependencies=[Depends(READ)])
-async def list_hint_feedback(request: Request, call_id: str) -> dict[str, Any]:
+@router.get("/calls/{call_id}/hints/feedback")
+async def list_hint_feedback(request: Request, call_id: str, who: Principal = Depends(READ)) -> dict[str, Any]:
     """Feedback given on a call's hints, newest first."""
+    await require_call_read(context(request), who, call_id)
     store = context(request).store
     if await asyncio.to_thread(store.calls.get, call_id) is None:
         raise HTTPException(404, f"no call {call_id!r}")

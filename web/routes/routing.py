@@ -10,6 +10,7 @@ from calls.consult import ConsultError
 from calls.context import AppContext
 from calls.routing import TransferTargetError
 from core.roles import Principal
+from web.access import require_call_act
 from web.auth import require
 from web.deps import context
 from web.schemas.calls import ConsultRequest, TransferRequest
@@ -18,7 +19,7 @@ router = APIRouter(prefix="/api/v1")
 
 
 
-@router.get("/queues", dependencies=[Depends(require("admin", "agent", "security"))])
+@router.get("/queues", dependencies=[Depends(require("admin", "supervisor", "agent", "security"))])
 async def list_queues(request: Request) -> dict[str, Any]:
     """Per queue: waiting callers, longest wait, agents available for it."""
     ctx = context(request)
@@ -29,9 +30,10 @@ async def list_queues(request: Request) -> dict[str, Any]:
 
 @router.post("/calls/{call_id}/transfer")
 async def transfer(request: Request, call_id: str, body: TransferRequest,
-                   who: Principal = Depends(require("agent", "admin"))) -> dict[str, Any]:
+                   who: Principal = Depends(require("agent", "supervisor", "admin"))) -> dict[str, Any]:
     """Blind transfer of a live call: the caller goes to the agent or to the head of the queue."""
     ctx = context(request)
+    await require_call_act(ctx, who, call_id)
     svc = ctx.active.get(call_id)
     if svc is None:
         raise HTTPException(404, f"no live call {call_id!r}")
@@ -60,9 +62,10 @@ def _routed(ctx: AppContext, call_id: str) -> Any:
 
 @router.post("/calls/{call_id}/consult", status_code=202)
 async def consult(request: Request, call_id: str, body: ConsultRequest,
-                  who: Principal = Depends(require("agent", "admin"))) -> dict[str, Any]:
+                  who: Principal = Depends(require("agent", "supervisor", "admin"))) -> dict[str, Any]:
     """Warm transfer, step 1: ring another agent while the caller holds (progress: consult_* events)."""
     ctx = context(request)
+    await require_call_act(ctx, who, call_id)
     routing = _routed(ctx, call_id)
     if ctx.board.find(body.agent_id) is None:
         raise HTTPException(404, f"no agent {body.agent_id!r}")
@@ -74,8 +77,9 @@ async def consult(request: Request, call_id: str, body: ConsultRequest,
 
 @router.post("/calls/{call_id}/consult/{action}")
 async def consult_finish(request: Request, call_id: str, action: Literal["complete", "cancel"],
-                         who: Principal = Depends(require("agent", "admin"))) -> dict[str, Any]:
+                         who: Principal = Depends(require("agent", "supervisor", "admin"))) -> dict[str, Any]:
     """Warm transfer, step 2: ``complete`` hands the caller to the consulted agent, ``cancel`` returns them."""
+    await require_call_act(context(request), who, call_id)
     routing = _routed(context(request), call_id)
     try:
         return {"call_id": call_id, **await routing.consult_finish(action == "complete", by=_by(who))}

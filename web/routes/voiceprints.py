@@ -14,6 +14,7 @@ from core.roles import Principal
 from media.prompt import PromptError, load_pcm
 from store.records import TemplateRecord
 from verification.voiceprints import ConsentError, Voiceprints, check_consent
+from web.access import require_customer_read
 from web.auth import require
 from web.deps import context
 from web.params import page_limit
@@ -21,7 +22,7 @@ from web.uploads import read_upload
 
 router = APIRouter(prefix="/api/v1")
 SECURITY = require("security")
-READ_STATUS = require("security", "admin", "agent")
+READ_STATUS = require("security", "admin", "supervisor", "agent")  # an agent: their call's customer only
 VERIFY = require("security", "admin")
 
 
@@ -93,13 +94,16 @@ def _call_audio(ctx: AppContext, call_id: str) -> Any:
         raise HTTPException(422, f"call {call_id} recording unreadable: {exc.reason}") from None
 
 
-@router.get("/customers/{customer_id}/voiceprint", dependencies=[Depends(READ_STATUS)])
-def voiceprint_status(request: Request, customer_id: str) -> dict[str, Any]:
+@router.get("/customers/{customer_id}/voiceprint")
+async def voiceprint_status(request: Request, customer_id: str, who: Principal = Depends(READ_STATUS)
+                            ) -> dict[str, Any]:
     """Enrolled when, by whom, with which model and how much speech (never the template)."""
-    store = context(request).store
-    if store.customers.get(customer_id) is None:
+    ctx = context(request)
+    await require_customer_read(ctx, who, customer_id)
+    store = ctx.store
+    if await store.run(store.customers.get, customer_id) is None:
         raise HTTPException(404, f"no customer {customer_id!r}")
-    return _status(store.voiceprints.get(customer_id))
+    return _status(await store.run(store.voiceprints.get, customer_id))
 
 
 @router.delete("/customers/{customer_id}/voiceprint", status_code=204)

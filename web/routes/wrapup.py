@@ -11,9 +11,9 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 
-from console.sessions import ConsoleSession
 from core.roles import Principal
 from profiles.errors import InvalidFieldError, NotFoundError
+from web.access import require_call_act
 from web.auth import require
 from web.deps import context
 from web.schemas.calls import WrapUp
@@ -21,21 +21,15 @@ from web.schemas.calls import WrapUp
 router = APIRouter(prefix="/api/v1")
 
 
-def _handled_by(events: list[dict[str, Any]], agent_id: str) -> bool:
-    return any(e.get("type") in ("offered", "agent_connected") and e.get("agent_id") == agent_id for e in events)
-
-
 @router.post("/calls/{call_id}/wrapup")
 async def wrap_up(request: Request, call_id: str, body: WrapUp,
-                  who: Principal = Depends(require("agent", "admin"))) -> dict[str, Any]:
-    """File the wrap-up of a call. A console session may only wrap up calls that were offered to its agent."""
+                  who: Principal = Depends(require("agent", "supervisor", "admin"))) -> dict[str, Any]:
+    """File the wrap-up of a call. An agent (console session or bound key) wraps up only their own calls."""
     ctx = context(request)
     store = ctx.store
+    await require_call_act(ctx, who, call_id)
     if await asyncio.to_thread(store.calls.get, call_id) is None:
         raise HTTPException(404, f"no call {call_id!r}")
-    session: ConsoleSession | None = getattr(request.state, "console_session", None)
-    if session is not None and not _handled_by(await asyncio.to_thread(store.calls.events, call_id), session.agent_id):
-        raise HTTPException(403, "this call was never offered to you")
     data = {**body.model_dump(), "by": who.name or f"key#{who.key_id}", "role": who.role}
     await store.run(store.calls.add_event, call_id, "wrapup", data)
     changes = {k: v for k, v in body.model_dump().items() if v is not None}

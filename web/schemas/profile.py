@@ -142,8 +142,6 @@ class _InteractionFields(_Body):
     tags: list[Tag] | None = Field(None, max_length=50)
     summary: str | None = Field(None, max_length=TEXT)
     transcript_ref: str | None = Field(None, max_length=512, description="Call id's transcript path or a URL path.")
-    verification: dict[str, Any] | None = Field(None, description="How identity was verified, e.g. "
-                                                                   "{method, decision, score}.")
     outcome: str | None = Field(None, max_length=64)
     csi: int | None = Field(None, ge=1, le=5, description="Customer satisfaction, 1..5.")
     wait_s: float | None = Field(None, ge=0)
@@ -160,7 +158,8 @@ class NewInteraction(_InteractionFields):
 
 
 class InteractionPatch(_InteractionFields, _Patch):
-    """Interaction fields to change (wrap-up, verification, re-filing under another customer)."""
+    """Interaction fields to change (wrap-up, re-filing under another customer). Never ``verification``: only
+    Hotline's own call path records how a caller was verified."""
 
     _required: ClassVar[tuple[str, ...]] = ("tags",)
     model_config = ConfigDict(extra="forbid", json_schema_extra=_no_null("tags"))
