@@ -13,13 +13,14 @@ May import: ``core``.
 
 from privacy.checks import iban_valid, luhn_valid
 from privacy.model import ALL_KINDS, Kind, Redacted, Span, apply_spans
-from privacy.policy import RawTranscriptForbidden, may_read_raw, redact_event, serve_raw
+from privacy.policy import DTMF_MASK, RawTranscriptForbidden, may_read_raw, redact_call, redact_event, serve_raw
 from privacy.scan import find_spans, redact
 from privacy.segments import redact_segment, redact_transcript
 from privacy.settings import PrivacySettings
 
 __all__ = [
     "ALL_KINDS",
+    "DTMF_MASK",
     "Kind",
     "PrivacySettings",
     "RawTranscriptForbidden",
@@ -31,6 +32,7 @@ __all__ = [
     "luhn_valid",
     "may_read_raw",
     "redact",
+    "redact_call",
     "redact_event",
     "redact_segment",
     "redact_transcript",

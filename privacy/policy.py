@@ -5,8 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from privacy.scan import redact
 from privacy.segments import redact_segment
 from privacy.settings import PrivacySettings
+
+DTMF_MASK = "*"  # keys pressed may be a PIN or a card number: shown as pressed, not which
+TEXT_FIELDS = {"reason": "text", "wrapup": "notes"}  # event type -> free-text field redacted like transcripts
 
 
 class RawTranscriptForbidden(PermissionError):
@@ -38,11 +42,35 @@ def redact_event(data: Mapping[str, Any], role: str, settings: PrivacySettings, 
                  language: str | None = None) -> dict[str, Any]:
     """A live event as ``role`` may see it (a copy; ``data`` is untouched).
 
-    ``final`` and ``partial`` events get their ``text`` (and ``words``) redacted unless ``raw`` is asked for
-    by an allowed role (else :class:`RawTranscriptForbidden`); partials also hide a long number still being
-    dictated. Other events pass unchanged. Each event is judged alone: a number split over two finals is
+    Unless ``raw`` is asked for by an allowed role (else :class:`RawTranscriptForbidden`): ``final`` and
+    ``partial`` events get their ``text`` (and ``words``) redacted, partials also hiding a long number still
+    being dictated; the caller's ``reason`` and wrap-up ``notes`` are redacted the same way; a ``dtmf`` digit
+    is masked. Other events pass unchanged. Each event is judged alone: a number split over two finals is
     only caught by the transcript endpoint, which reads neighbouring segments together.
     """
-    if serve_raw(role, raw, settings) or data.get("type") not in ("final", "partial"):
+    kind = data.get("type")
+    if serve_raw(role, raw, settings):
         return dict(data)
-    return redact_segment(data, language, settings.kinds, pending=data.get("type") == "partial")
+    if kind in ("final", "partial"):
+        return redact_segment(data, language, settings.kinds, pending=kind == "partial")
+    if kind == "dtmf" and "digit" in data:
+        return {**data, "digit": DTMF_MASK}
+    field = TEXT_FIELDS.get(str(kind))
+    if field is not None and isinstance(data.get(field), str):
+        return {**data, field: redact(data[field], language, kinds=settings.kinds).text}
+    return dict(data)
+
+
+def redact_call(call: Mapping[str, Any], role: str, settings: PrivacySettings, *, raw: bool = False
+                ) -> dict[str, Any]:
+    """A stored call as ``role`` may see it: its ``reason`` and its ``timeline`` events (DTMF, reason,
+    wrap-up notes) redacted unless ``raw`` is asked for by an allowed role (see :func:`redact_event`)."""
+    if serve_raw(role, raw, settings):
+        return dict(call)
+    language = call.get("language")
+    out = dict(call)
+    if isinstance(out.get("reason"), str):
+        out["reason"] = redact(out["reason"], language, kinds=settings.kinds).text
+    if isinstance(out.get("timeline"), list):
+        out["timeline"] = [redact_event(e, role, settings, language=language) for e in out["timeline"]]
+    return out

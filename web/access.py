@@ -58,6 +58,15 @@ async def require_call_act(ctx: AppContext, who: Principal, call_id: str,
     raise HTTPException(403, "an agent acts only on calls they hold or are offered")
 
 
+async def audit_raw_read(ctx: AppContext, who: Principal, what: str, call_id: str | None = None,
+                         customer_id: str | None = None) -> None:
+    """Write an unredacted read (transcript, live events, timeline) to the audit log; parked if the database
+    is down, like the other audit entries."""
+    actor = f"{who.name or 'key'}#{who.key_id}"
+    await ctx.store.submit(ctx.store.audit.write, actor, who.role, "raw_read", "served", customer_id, call_id,
+                           {"what": what})
+
+
 async def _current_call(ctx: AppContext, agent_id: str) -> str | None:
     """The call the agent is on, or the one they took last if it ended less than ``AFTER_CALL_S`` ago."""
     live = _live_call_of(ctx, agent_id)

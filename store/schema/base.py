@@ -36,10 +36,12 @@ class Base(DeclarativeBase):
 
 
 def make_engine(url: str) -> Engine:
-    """An engine for ``url``; SQLite files get their directory, WAL and foreign keys."""
+    """An engine for ``url``; SQLite files get their directory, WAL and foreign keys. Statement parameters are
+    never shown in errors or logs."""
     if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    kwargs: dict[str, Any] = {"future": True}
+    # hide_parameters: a failed statement's error and log never carry its values (transcripts, notes, numbers)
+    kwargs: dict[str, Any] = {"future": True, "hide_parameters": True}
     if url.startswith("sqlite"):
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
     else:  # a server database: notice dropped connections before use, fail fast when it is unreachable

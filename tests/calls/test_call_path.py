@@ -120,5 +120,7 @@ def test_dtmf_reaches_the_call_timeline(server, speech_dir):
     call = only_call_for(server, outcome["call_id"])
     server.wait_call_ended(call["id"])
     with server.client() as c:
-        timeline = c.get(f"/api/v1/calls/{call['id']}").json()["timeline"]
+        shown = c.get(f"/api/v1/calls/{call['id']}").json()["timeline"]
+        timeline = c.get(f"/api/v1/calls/{call['id']}", params={"raw": "true"}).json()["timeline"]
     assert [e["digit"] for e in timeline if e["type"] == "dtmf"] == ["1", "2", "#"]
+    assert [e["digit"] for e in shown if e["type"] == "dtmf"] == ["*", "*", "*"]  # a PIN is not shown by default

@@ -23,6 +23,7 @@ from privacy import (
     iban_valid,
     luhn_valid,
     redact,
+    redact_call,
     redact_event,
     redact_segment,
     redact_transcript,
@@ -482,8 +483,26 @@ def test_raw_event_for_another_role_is_refused():
 def test_partial_and_other_events():
     partial = {"type": "partial", "leg": "caller", "text": "card four one one one one one one one"}
     assert redact_event(partial, "agent", PrivacySettings(), language="en")["text"] == "card [NUMBER]"
-    dtmf = {"type": "dtmf", "digit": "4"}
-    assert redact_event(dtmf, "agent", PrivacySettings()) == dtmf
+    dtmf = {"type": "dtmf", "digit": "4", "at": 1.5}
+    assert redact_event(dtmf, "agent", PrivacySettings()) == {"type": "dtmf", "digit": "*", "at": 1.5}
+    assert redact_event(dtmf, "admin", PrivacySettings(), raw=True) == dtmf
+    hold = {"type": "hold"}
+    assert redact_event(hold, "agent", PrivacySettings()) == hold
+
+
+def test_reason_notes_and_a_stored_call_are_redacted_like_transcripts():
+    said = "моя картка 4111 1111 1111 1111 пишіть на ivan@bank.ua"
+    reason = redact_event({"type": "reason", "text": said}, "agent", PrivacySettings(), language="uk")
+    assert "4111" not in reason["text"] and "[CARD]" in reason["text"] and "[EMAIL]" in reason["text"]
+    notes = redact_event({"type": "wrapup", "notes": said, "outcome": "resolved"}, "agent", PrivacySettings())
+    assert "[CARD]" in notes["notes"] and notes["outcome"] == "resolved"
+    call = {"id": "c1", "language": "uk", "reason": said,
+            "timeline": [{"type": "dtmf", "digit": "7"}, {"type": "wrapup", "notes": said}]}
+    shown = redact_call(call, "agent", PrivacySettings())
+    assert "4111" not in str(shown) and shown["timeline"][0]["digit"] == "*" and call["reason"] == said
+    assert redact_call(call, "admin", PrivacySettings(), raw=True) == call
+    with pytest.raises(RawTranscriptForbidden):
+        redact_call(call, "agent", PrivacySettings(), raw=True)
 
 
 # -- REST ---------------------------------------------------------------------------------------------------
@@ -583,5 +602,7 @@ def test_rest_policy_comes_from_settings(tmp_path):
             assert client.get(url, params={"raw": "true"}, headers=as_admin).status_code == 403
             assert client.get(url, params={"raw": "true"}).status_code == 401
             assert client.get("/api/v1/calls/nosuchcall/transcript", headers=as_agent).status_code == 403  # not theirs
+        raw_reads = [e for e in store.audit.entries() if e.action == "raw_read"]
+        assert [(e.role, e.call_id, e.detail) for e in raw_reads] == [("agent", call_id, {"what": "transcript"})]
     finally:
         store.close()

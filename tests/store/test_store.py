@@ -220,3 +220,17 @@ def test_revoked_key_fails(store):
         s.execute(update(ApiKey).where(ApiKey.id == who.key_id).values(revoked=True))
     assert store.keys.authenticate(revoke) is None
     assert store.keys.authenticate(keep) is not None
+
+
+def test_a_failed_statement_never_shows_its_values(tmp_path):
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    store = Store(f"sqlite:///{tmp_path / 'hide.db'}")
+    store.migrate()
+    try:
+        with pytest.raises(DBAPIError) as info, store.engine.begin() as conn:
+            conn.execute(text("INSERT INTO no_such_table (secret) VALUES (:v)"), {"v": "card 4111 1111 1111 1111"})
+        assert "4111" not in str(info.value) and "hidden" in str(info.value)
+    finally:
+        store.close()

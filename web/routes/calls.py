@@ -12,9 +12,9 @@ from calls.bus import ChannelClosed
 from calls.context import AppContext
 from core.events import CallEventModel, CallStateChanged, FinalSegment
 from core.roles import Principal
-from privacy import RawTranscriptForbidden, may_read_raw, redact_event, redact_transcript, serve_raw
+from privacy import RawTranscriptForbidden, may_read_raw, redact_call, redact_event, redact_transcript, serve_raw
 from store.backlog import is_unavailable
-from web.access import owns_call, require_call_act, require_call_read
+from web.access import audit_raw_read, owns_call, require_call_act, require_call_read
 from web.auth import require, websocket_principal
 from web.deps import context
 from web.params import IsoDateTime, Offset, page_limit
@@ -36,25 +36,38 @@ async def list_calls(
     offset: Offset = 0,
     who: Principal = Depends(require()),
 ) -> dict[str, Any]:
-    """Calls, newest first (an agent: only the calls they took)."""
+    """Calls, newest first (an agent: only the calls they took); each ``reason`` redacted (the original:
+    ``GET /calls/{id}?raw=true``)."""
     store = context(request).store
     if who.role == "agent" and who.agent_id is None:
         return {"total": 0, "limit": limit, "offset": offset, "calls": []}  # a key bound to no agent owns no call
     agent = who.agent_id if who.role == "agent" else None
     total, calls = await store.run(store.calls.find, number, since, until, limit, offset, agent)
-    return {"total": total, "limit": limit, "offset": offset, "calls": [c.to_json() for c in calls]}
+    privacy = context(request).settings.privacy
+    return {"total": total, "limit": limit, "offset": offset,
+            "calls": [redact_call(c.to_json(), who.role, privacy) for c in calls]}
 
 
 @router.get("/calls/{call_id}")
-async def get_call(request: Request, call_id: str, who: Principal = Depends(require())) -> dict[str, Any]:
-    """One call with its timeline (an agent: their own calls only)."""
+async def get_call(request: Request, call_id: str, who: Principal = Depends(require()),
+                   raw: bool = Query(False, description="The original reason, DTMF and notes (roles in "
+                                     "privacy.raw_transcript_roles only)")) -> dict[str, Any]:
+    """One call with its timeline (an agent: their own calls only). The reason, DTMF digits and wrap-up notes
+    are redacted unless an allowed role asks for ``raw``."""
     ctx = context(request)
     store = ctx.store
     await require_call_read(ctx, who, call_id)
+    try:
+        original = serve_raw(who.role, raw, ctx.settings.privacy)
+    except RawTranscriptForbidden as exc:
+        raise HTTPException(403, str(exc)) from exc
     call = await store.run(store.calls.get, call_id)
     if call is None:
         raise HTTPException(404, f"no call {call_id!r}")
-    return {**call.to_json(), "timeline": await store.run(store.calls.events, call_id)}
+    body = {**call.to_json(), "timeline": await store.run(store.calls.events, call_id)}
+    if original:
+        await audit_raw_read(ctx, who, "call", call_id=call_id)
+    return redact_call(body, who.role, ctx.settings.privacy, raw=original)
 
 
 @router.put("/calls/{call_id}/customer")
@@ -102,6 +115,7 @@ async def get_transcript(
         for s in ctx.store.calls.transcript(call_id)
     ]
     if original:
+        await audit_raw_read(ctx, who, "transcript", call_id=call_id)
         log.info("unredacted transcript of call %s read by key %s (%s)", call_id, who.key_id, who.role)
     else:
         segments = redact_transcript(segments, call.language, privacy.kinds)
@@ -151,6 +165,9 @@ async def call_events(ws: WebSocket, call_id: str, after: int = 0, raw: bool = F
     if who.role == "agent" and not await owns_call(ctx, who, call_id):
         await ws.close(code=4403, reason="an agent reads only their own calls")
         return
+
+    if raw:
+        await audit_raw_read(ctx, who, "live events", call_id=call_id)
 
     def shown(event: dict[str, Any]) -> dict[str, Any]:
         return redact_event(event, who.role, ctx.settings.privacy, raw=raw)

@@ -22,7 +22,7 @@ from store.merge import Resealer
 from store.outbox import redact_payload
 from store.records import PhoneTakenError, TemplateRecord
 from voice.numbers import normalize_number
-from web.access import require_call_act, require_call_read, require_customer_read
+from web.access import audit_raw_read, require_call_act, require_call_read, require_customer_read
 from web.auth import require
 from web.deps import context
 from web.params import MAX_ID, Offset, page_limit
@@ -184,6 +184,8 @@ async def timeline(request: Request, customer_id: str, limit: int = page_limit(5
     with _errors():
         total, rows = await asyncio.to_thread(ctx.store.timeline.page, customer_id, limit, offset, channel)
     items = [r.to_json() for r in rows]
+    if show_raw:
+        await audit_raw_read(ctx, who, "timeline", customer_id=customer_id)
     return {"total": total, "redacted": not show_raw,
             "interactions": items if show_raw else [redact_payload(i) for i in items]}
 
