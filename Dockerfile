@@ -10,7 +10,7 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /opt/hotline
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md requirements.lock ./
 COPY media media
 COPY voice voice
 COPY asr asr
@@ -28,7 +28,7 @@ COPY console console
 COPY web web
 COPY app app
 COPY hotline hotline
-RUN pip install ".[postgres]" && pip install --no-deps "resemblyzer==0.1.4"
+RUN pip install ".[postgres]" -c requirements.lock && pip install --no-deps "resemblyzer==0.1.4"
 COPY configs/hotline.yaml /etc/hotline/hotline.yaml
 COPY configs/voiceprint /etc/hotline/voiceprint
 COPY configs/knowledge /etc/hotline/knowledge

@@ -8,7 +8,7 @@ APT_TOOLS := sipp:sip-tester espeak-ng:espeak-ng sox:sox pg_ctlcluster:postgresq
 STAMP     := $(VENV)/.installed
 SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test test-speechbrain bench lint deps apt venv clean
+.PHONY: run test test-speechbrain bench lint lock deps apt venv clean
 
 run: deps
 	$(PY) -m hotline serve --config configs/hotline.yaml
@@ -48,16 +48,24 @@ apt:
 
 venv: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml requirements.lock
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found; set PYTHON=python3"; exit 1; }
 	[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[dev]'
+	$(PY) -m pip install -q -e '.[dev]' -c requirements.lock  # the exact versions of the lock file
 	# resemblyzer (speaker encoder, weights in its wheel) wants the `webrtcvad` sdist, which would
 	# overwrite the same module from webrtcvad-wheels: install it without its dependencies (they are
 	# all in pyproject.toml).
 	$(PY) -m pip install -q --no-deps 'resemblyzer==0.1.4'
 	touch $(STAMP)
+
+# After changing pyproject.toml: install, then write the exact versions to the lock file.
+lock: apt
+	[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q -e '.[dev]'
+	{ sed -n '1,3p' requirements.lock; $(PY) -m pip freeze --exclude-editable | grep -v '^#' \
+	  | sed 's/^torch==\([0-9.]*\)+cpu$$/torch==\1/' | grep -iv '^resemblyzer=='; } > requirements.lock.new
+	mv requirements.lock.new requirements.lock
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
