@@ -109,9 +109,10 @@ class SipSettings(BaseModel):
         return peers
 
     def trusts(self, address: str) -> bool:
-        """Whether a request from ``address`` carries a caller identity Hotline believes."""
+        """Whether a request from ``address`` carries a caller identity Hotline believes (``[::1]``, as SIP over
+        TCP writes an IPv6 source, counts as ``::1``)."""
         try:
-            ip = ip_address(address)
+            ip = ip_address(address.strip("[]"))
         except ValueError:
             return False
         return any(ip in ip_network(peer, strict=False) for peer in self.trusted_peers)

@@ -54,6 +54,7 @@ def test_trusted_peers_are_addresses_or_networks():
     assert s.trusts("10.1.2.200") and s.trusts("192.0.2.7") and s.trusts("2001:db8::1")
     assert not s.trusts("10.1.3.1") and not s.trusts("192.0.2.8") and not s.trusts("not-an-ip")
     assert SipSettings().trusts("127.0.0.1") and not SipSettings().trusts("127.0.0.2")  # only this host
+    assert s.trusts("[2001:db8::1]") and SipSettings().trusts("[::1]")  # as SIP over TCP writes IPv6 sources
     with pytest.raises(ValueError, match="not an address or network"):
         SipSettings(trusted_peers=["10.0.0.0/33"])
 
