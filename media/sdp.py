@@ -83,6 +83,8 @@ def parse_offer(text: str) -> AudioOffer:
                     pts = [int(p) for p in parts[3:]]
                 except ValueError as exc:
                     raise SdpError(f"bad m-line {value!r}") from exc
+                if not 0 <= port <= 65535 or any(not 0 <= pt <= 127 for pt in pts):
+                    raise SdpError(f"port or payload type out of range in m-line {value!r}")
         elif in_other:
             continue
         elif kind == "c":

@@ -169,7 +169,8 @@ def test_port_zero_is_inactive():
     assert o.on_hold
 
 
-@pytest.mark.parametrize("m_line", ["m=audio abc RTP/AVP 0", "m=audio 4000 RTP/AVP 0 PCMU", "m=audio /2 RTP/AVP 0"])
+@pytest.mark.parametrize("m_line", ["m=audio abc RTP/AVP 0", "m=audio 4000 RTP/AVP 0 PCMU", "m=audio /2 RTP/AVP 0",
+                                    "m=audio 99999999 RTP/AVP 0", "m=audio -1 RTP/AVP 0", "m=audio 4000 RTP/AVP 300"])
 def test_malformed_m_line(m_line):
     with pytest.raises(SdpError) as info:
         parse_offer(offer(m_line))
