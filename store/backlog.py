@@ -9,12 +9,16 @@ write behind it.
 
 from __future__ import annotations
 
+import base64
+import dataclasses
 import io
+import json
 import logging
 import pickle
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -75,6 +79,72 @@ def parkable_name(fn: object) -> str | None:
     """The stable name of a parkable write (a function or a bound method), or None."""
     name = getattr(getattr(fn, "__func__", fn), "__parkable__", None)
     return name if isinstance(name, str) else None
+
+
+SPILL_FORMAT = "hotline-spill"
+_SPILLABLE: dict[str, type] = {}  # record types a spill file may hold, by name (see :func:`spillable`)
+T = TypeVar("T", bound=type)
+
+
+def spillable(name: str) -> Callable[[T], T]:
+    """Allow a record dataclass as an argument of parked writes in spill files, under the stable ``name``."""
+
+    def register(cls: T) -> T:
+        _SPILLABLE[name] = cls
+        cls.__spill_name__ = name  # type: ignore[attr-defined]
+        return cls
+
+    return register
+
+
+class SpillFormatError(ValueError):
+    """A spill file (or a value to spill) that is not what :meth:`Backlog.spill` writes."""
+
+    def __init__(self, what: str, reason: str) -> None:
+        super().__init__(f"spill file: {what}: {reason}")
+        self.what = what
+        self.reason = reason
+
+
+def _encode(value: Any) -> Any:
+    """JSON-ready form of a parked write's argument; tagged objects for what JSON lacks."""
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, datetime):
+        return {"$datetime": value.isoformat()}
+    if isinstance(value, bytes):
+        return {"$bytes": base64.b64encode(value).decode("ascii")}
+    if isinstance(value, tuple):
+        return {"$tuple": [_encode(v) for v in value]}
+    if isinstance(value, list):
+        return [_encode(v) for v in value]
+    if isinstance(value, dict) and all(isinstance(k, str) for k in value):
+        return {"$dict": {k: _encode(v) for k, v in value.items()}}
+    name = getattr(type(value), "__spill_name__", None)
+    if name is not None and dataclasses.is_dataclass(value):
+        return {"$record": name, "fields": {f.name: _encode(getattr(value, f.name)) for f in dataclasses.fields(value)}}
+    raise SpillFormatError(type(value).__name__, "a parked write's argument of a type spill files do not hold")
+
+
+def _decode(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_decode(v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    if "$datetime" in value:
+        return datetime.fromisoformat(value["$datetime"])
+    if "$bytes" in value:
+        return base64.b64decode(value["$bytes"])
+    if "$tuple" in value:
+        return tuple(_decode(v) for v in value["$tuple"])
+    if "$dict" in value:
+        return {k: _decode(v) for k, v in value["$dict"].items()}
+    if "$record" in value:
+        cls = _SPILLABLE.get(value["$record"])
+        if cls is None:
+            raise SpillFormatError(str(value["$record"]), "not a record type spill files hold")
+        return cls(**{k: _decode(v) for k, v in value.get("fields", {}).items()})
+    raise SpillFormatError(str(sorted(value)), "an object without a known tag")
 
 
 class UnknownWriteError(LookupError):
@@ -162,20 +232,32 @@ class Backlog:
         return True
 
     def spill(self, path: Path) -> int:
-        """Save what is still parked to ``path`` (at shut-down); returns how many writes were saved."""
+        """Save what is still parked to ``path`` (at shut-down) as JSON (tagged datetimes, bytes, tuples and
+        :func:`spillable` records; never a pickle); returns how many writes were saved."""
         if not self._items:
             return 0
+        writes = []
+        for w in self._items:
+            try:
+                writes.append({"name": w.name, "args": _encode(w.args), "kwargs": _encode(w.kwargs)})
+            except SpillFormatError as exc:  # lose this one write, not the whole backlog
+                log.error("parked write %s cannot be saved and is lost: %s", w.name, exc)
+        if not writes:
+            return 0
+        data = json.dumps({"format": SPILL_FORMAT, "version": 1, "writes": writes}, ensure_ascii=False)
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")
-        tmp.write_bytes(pickle.dumps(list(self._items)))
+        tmp.write_text(data, encoding="utf-8")
         tmp.replace(path)
-        return len(self._items)
+        return len(writes)
 
     def restore(self, path: Path) -> int:
-        """Queue writes spilled by an earlier run (they go before anything new); the file is removed."""
+        """Queue writes spilled by an earlier run (they go before anything new); the file is removed. Files of
+        earlier versions, pickles of the allowed classes only, still load."""
         if not path.exists():
             return 0
-        items: list[ParkedWrite] = _SpillUnpickler(io.BytesIO(path.read_bytes())).load()
+        raw = path.read_bytes()
+        items = _load_json(raw) if raw.lstrip().startswith(b"{") else _SpillUnpickler(io.BytesIO(raw)).load()
         self._items.extendleft(reversed(items))
         path.unlink()
         self._on_size(len(self._items))
@@ -192,8 +274,23 @@ class Backlog:
         self._on_size(len(self._items))
 
 
+def _load_json(raw: bytes) -> list[ParkedWrite]:
+    try:
+        doc = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise SpillFormatError("the file", f"not JSON ({exc})") from exc
+    if not isinstance(doc, dict) or doc.get("format") != SPILL_FORMAT or doc.get("version") != 1:
+        raise SpillFormatError("the file", f"not a version-1 {SPILL_FORMAT} document")
+    items = []
+    for w in doc.get("writes", []):
+        kwargs = _decode(w.get("kwargs", {"$dict": {}}))
+        items.append(ParkedWrite(str(w["name"]), tuple(_decode(w.get("args", {"$tuple": []}))), dict(kwargs)))
+    return items
+
+
 class _SpillUnpickler(pickle.Unpickler):
-    """Loads only what :meth:`Backlog.spill` writes; classes of the old ``api`` package load under their new names."""
+    """Loads spill files written before they were JSON: only what :meth:`Backlog.spill` pickled then; classes
+    of the old ``api`` package load under their new names."""
 
     ALLOWED = {("store.backlog", "ParkedWrite"), ("store.calls", "SegmentRecord"),
                ("store.voiceprints", "ReplayPrintRecord"), ("datetime", "datetime"), ("datetime", "timezone"),

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.clock import utcnow
-from store.backlog import parkable
+from store.backlog import parkable, spillable
 from store.schema import Call, CallEventRow, TranscriptSegment
 
 
@@ -50,6 +50,7 @@ class CallRecord:
         return data
 
 
+@spillable("SegmentRecord")
 @dataclass(frozen=True, slots=True)
 class SegmentRecord:
     """A stored final segment."""

@@ -113,7 +113,9 @@ class Database:
         """Queue writes a previous run spilled at shut-down; they are replayed before anything new."""
         if self._spill_path is None:
             return 0
-        count = self._writer.submit(self._backlog.restore, self._spill_path).result()
+        legacy = self._spill_path.with_suffix(".pickle")  # where earlier versions spilled by default
+        path = legacy if not self._spill_path.exists() and legacy.exists() else self._spill_path
+        count = self._writer.submit(self._backlog.restore, path).result()
         if count:
             log.warning("%d write(s) from the previous run's database outage are queued for replay", count)
             self._writer.submit(self._backlog.drain).result()

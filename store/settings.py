@@ -22,6 +22,6 @@ class StoreSettings(BaseModel):
                     "audit) are parked in order and replayed every retry_s seconds until it answers again.",
     )
     spill_path: Path = Field(
-        Path("var/store-backlog.pickle"),
+        Path("var/store-backlog.json"),
         description="Writes still parked at shut-down are saved here and replayed at the next start.",
     )

@@ -12,7 +12,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.clock import utcnow
-from store.backlog import parkable
+from store.backlog import parkable, spillable
 from store.records import TemplateRecord
 from store.schema import ReplayPrintRow, VoiceprintRow
 
@@ -60,6 +60,7 @@ class VoiceprintRepository:
             return True
 
 
+@spillable("ReplayPrintRecord")
 @dataclass(frozen=True, slots=True)
 class ReplayPrintRecord:
     """One sealed fingerprint (opened only by the verification package, with the template key)."""

@@ -150,7 +150,7 @@ def test_a_server_stopped_during_the_outage_stores_the_call_at_its_next_start(pg
         assert _health(server)["parked_writes"] > 0
     finally:
         server.stop()
-    assert (tmp_path / "srv" / "store-backlog.pickle").exists()
+    assert (tmp_path / "srv" / "store-backlog.json").exists()
     pg.start()
     server = start_server(tmp_path / "srv", config)
     try:

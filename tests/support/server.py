@@ -106,7 +106,7 @@ def start_server(workdir: Path, config: dict[str, Any] | None = None, role: str 
         "sip": {"host": "127.0.0.1", "port": sip_port},
         "http": {"host": "127.0.0.1", "port": http_port},
         "media": {"rtp_port_min": rtp[0], "rtp_port_max": rtp[1], "record_dir": str(workdir / "rec")},
-        "store": {"url": db_url, "spill_path": str(workdir / "store-backlog.pickle")},
+        "store": {"url": db_url, "spill_path": str(workdir / "store-backlog.json")},
         "log": {"level": "INFO"},
     }
     for section, values in (config or {}).items():
