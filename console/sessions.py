@@ -151,11 +151,14 @@ class LoginLimiter:
     def release(self, address: str) -> None:
         """Give back a slot reserved by :meth:`begin` without counting an attempt (another check refused it)."""
         with self._lock:
-            left = self._pending.get(address, 1) - 1
-            if left > 0:
-                self._pending[address] = left
-            else:
-                self._pending.pop(address, None)
+            self._give_back(address)
+
+    def _give_back(self, address: str) -> None:
+        left = self._pending.get(address, 1) - 1
+        if left > 0:
+            self._pending[address] = left
+        else:
+            self._pending.pop(address, None)
 
     def unblock(self, address: str) -> None:
         """Forget the failures and any block of ``address`` (e.g. an account whose password an admin reset)."""
@@ -168,11 +171,7 @@ class LoginLimiter:
         True means it blocked the address."""
         now = self.clock()
         with self._lock:
-            left = self._pending.get(address, 1) - 1
-            if left > 0:
-                self._pending[address] = left
-            else:
-                self._pending.pop(address, None)
+            self._give_back(address)
             if success:
                 self._fails.pop(address, None)
                 return False

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 from biometrics.crypto import TemplateCipher
 from biometrics.errors import TemplateCryptoError
@@ -25,7 +25,6 @@ from store.voiceprints import ReplayPrintRecord
 
 log = logging.getLogger("hotline.voiceprint")
 PURPOSE = "replay-fingerprint"
-T = TypeVar("T")
 Compute = Callable[..., Awaitable[Any]]
 
 

@@ -302,18 +302,27 @@ async def test_down_then_flaky_then_up_delivers_everything_once_per_key(sqlite_s
     assert "4111" not in json.dumps(summary)  # what left Hotline was redacted
 
 
-async def test_every_attempt_is_signed_with_its_own_time(sqlite_store):
-    receiver = CheckingReceiver(tcp_port(), behaviour=Behaviour(fail_first=3)).start()
-    settings = settings_for(receiver.url, backoff_base_s=1.0, backoff_max_s=1.0)  # 0.5-1.0 s between attempts
-    sqlite_store.outbox.configure(settings.targets)
-    c = sqlite_store.customers.create_profile("C", [])
-    sqlite_store.timeline.add_interaction(InteractionDraft(c.id, "chat"))
-    worker = WebhookWorker(settings, sqlite_store)
+async def deliver_one(store: Any, receiver: Any, **overrides: Any) -> str:
+    """One interaction.created, delivered to ``receiver`` by a real worker (the receiver keeps running);
+    the customer's id."""
+    settings = settings_for(receiver.url, **overrides)
+    store.outbox.configure(settings.targets)
+    c = store.customers.create_profile("C", [])
+    store.timeline.add_interaction(InteractionDraft(c.id, "chat"))
+    worker = WebhookWorker(settings, store)
     worker.start()
     try:
-        await until(lambda: len(deliveries(sqlite_store, "delivered")) == 1)
+        await until(lambda: len(deliveries(store, "delivered")) == 1)
     finally:
         await worker.stop()
+    return str(c.id)
+
+
+async def test_every_attempt_is_signed_with_its_own_time(sqlite_store):
+    receiver = CheckingReceiver(tcp_port(), behaviour=Behaviour(fail_first=3)).start()
+    try:
+        await deliver_one(sqlite_store, receiver, backoff_base_s=1.0, backoff_max_s=1.0)  # 0.5-1.0 s apart
+    finally:
         receiver.stop()
     assert [r.status for r in receiver.received] == [503, 503, 503, 200]  # every attempt verified (no 401)
     assert [r.headers["x-hotline-attempt"] for r in receiver.received] == ["1", "2", "3", "4"]
@@ -329,16 +338,7 @@ async def test_every_attempt_is_signed_with_its_own_time(sqlite_store):
 
 async def test_a_checking_receiver_refuses_replays_tampering_and_the_wrong_secret(sqlite_store):
     receiver = CheckingReceiver(tcp_port()).start()
-    settings = settings_for(receiver.url)
-    sqlite_store.outbox.configure(settings.targets)
-    c = sqlite_store.customers.create_profile("C", [])
-    sqlite_store.timeline.add_interaction(InteractionDraft(c.id, "chat"))
-    worker = WebhookWorker(settings, sqlite_store)
-    worker.start()
-    try:
-        await until(lambda: len(deliveries(sqlite_store, "delivered")) == 1)
-    finally:
-        await worker.stop()
+    customer = await deliver_one(sqlite_store, receiver)
     try:
         (original,) = receiver.received
         assert original.status == 200
@@ -360,7 +360,7 @@ async def test_a_checking_receiver_refuses_replays_tampering_and_the_wrong_secre
     # A sender with another secret never gets in.
     other = CheckingReceiver(tcp_port(), secret="another-secret-of-at-least-32-characters").start()
     sqlite_store.outbox.configure(settings_for(other.url).targets)
-    sqlite_store.timeline.add_interaction(InteractionDraft(c.id, "email"))
+    sqlite_store.timeline.add_interaction(InteractionDraft(customer, "email"))
     worker = WebhookWorker(settings_for(other.url), sqlite_store)
     worker.start()
     try:
